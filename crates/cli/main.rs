@@ -1,0 +1,262 @@
+//! `cwsw`: the evaluation data pipeline for the Virtual School Head role extension to
+//! children with a social worker. The only crate that prints or uses `anyhow`.
+
+mod pipeline;
+
+use std::path::PathBuf;
+
+use anyhow::{Context as _, Result, bail};
+use clap::{Parser, Subcommand};
+use cwsw_dictionary::AcademicYear;
+
+use crate::pipeline::Progress;
+
+#[derive(Parser)]
+#[command(
+    name = "cwsw",
+    version,
+    about = "Evaluation data pipeline for the Virtual School Head role extension to children with a social worker"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Makes a synthetic LA and runs every stage: the main job on an embedded default.
+    Demo {
+        /// Output folder.
+        #[arg(long, default_value = "cwsw-demo")]
+        out: PathBuf,
+        /// Pupils on roll in a year.
+        #[arg(long, default_value_t = 60_000)]
+        pupils: usize,
+        /// Seed of the synthetic LA.
+        #[arg(long, default_value_t = 2021)]
+        seed: u64,
+    },
+    /// Writes a synthetic LA's raw returns in the real file formats.
+    Synth {
+        /// Output folder.
+        #[arg(long)]
+        out: PathBuf,
+        /// Pupils on roll (reception to year 11) in a year.
+        #[arg(long, default_value_t = 60_000)]
+        pupils: usize,
+        /// Academic years, first..last.
+        #[arg(long, default_value = "2018/19..2024/25")]
+        years: String,
+        /// Three-digit LA code.
+        #[arg(long, default_value = "801")]
+        la: String,
+        /// Seed: the same seed gives byte-identical files.
+        #[arg(long, default_value_t = 2021)]
+        seed: u64,
+        /// A planted effect, e.g. `attendance=+2pp` (children with a social worker, from 2021/22).
+        #[arg(long)]
+        effect: Vec<String>,
+        /// Share of records written deliberately invalid (0 to 0.05).
+        #[arg(long, default_value_t = 0.0)]
+        invalid_rate: f64,
+    },
+    /// Raw returns into a validated, pseudonymised Parquet warehouse.
+    Extract {
+        /// Folder of raw returns.
+        #[arg(long)]
+        input: PathBuf,
+        /// Warehouse folder (replaced atomically).
+        #[arg(long)]
+        out: PathBuf,
+        /// Pseudonymisation key file (64+ hex digits or 32+ raw bytes).
+        #[arg(long, env = "CWSW_KEY_FILE")]
+        key_file: Option<PathBuf>,
+        /// LA code, if the inputs hold no CIN census.
+        #[arg(long)]
+        la: Option<String>,
+    },
+    /// Runs the cohort and measure queries over the warehouse.
+    Run {
+        /// Warehouse folder.
+        #[arg(long)]
+        warehouse: PathBuf,
+        /// Measures folder to write.
+        #[arg(long)]
+        out: PathBuf,
+        /// Academic years, first..last.
+        #[arg(long, default_value = "2018/19..2024/25")]
+        years: String,
+        /// Only these measures.
+        #[arg(long)]
+        measure: Vec<String>,
+        /// Worker threads (0: one per core).
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        /// Memory limit with spilling, e.g. 4G or 512M.
+        #[arg(long)]
+        memory_limit: Option<String>,
+    },
+    /// Disclosure control and the EES-format submission from the measures.
+    Publish {
+        /// Measures folder.
+        #[arg(long)]
+        measures: PathBuf,
+        /// Submission folder.
+        #[arg(long)]
+        out: PathBuf,
+        /// Three-digit LA code.
+        #[arg(long)]
+        la: String,
+        /// Academic years, first..last.
+        #[arg(long, default_value = "2018/19..2024/25")]
+        years: String,
+    },
+    /// Renders the data dictionary as Markdown.
+    Dictionary {
+        /// Output folder.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+/// Parses `2018/19..2024/25`.
+fn parse_years(text: &str) -> Result<Vec<AcademicYear>> {
+    let (first, last) = text.split_once("..").unwrap_or((text, text));
+    let parse = |part: &str| {
+        AcademicYear::parse(part)
+            .with_context(|| format!("`{part}` is not an academic year like 2021/22"))
+    };
+    let (first, last) = (parse(first)?, parse(last)?);
+    if first > last {
+        bail!("years `{text}` run backwards");
+    }
+    Ok(AcademicYear::range(first, last).collect())
+}
+
+/// Parses `4G`, `512M`, `1024K` or a byte count.
+fn parse_bytes(text: &str) -> Result<usize> {
+    let text = text.trim();
+    let (number, multiplier) = match text.chars().last().map(|unit| unit.to_ascii_uppercase()) {
+        Some('G') => (&text[..text.len() - 1], 1usize << 30),
+        Some('M') => (&text[..text.len() - 1], 1 << 20),
+        Some('K') => (&text[..text.len() - 1], 1 << 10),
+        _ => (text, 1),
+    };
+    let value: f64 = number
+        .parse()
+        .with_context(|| format!("`{text}` is not a size like 4G or 512M"))?;
+    Ok((value * multiplier as f64) as usize)
+}
+
+fn main() {
+    if let Err(error) = run(Cli::parse()) {
+        eprintln!("cwsw: error: {error:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let mut progress = Progress::new();
+    match cli.command {
+        Command::Demo { out, pupils, seed } => {
+            let outputs = pipeline::demo(&out, pupils, seed, &mut progress)?;
+            println!("report:     {}", outputs.report.display());
+            println!("submission: {}", outputs.submission.display());
+        }
+        Command::Synth {
+            out,
+            pupils,
+            years,
+            la,
+            seed,
+            effect,
+            invalid_rate,
+        } => {
+            let years = parse_years(&years)?;
+            let effects = effect
+                .iter()
+                .map(|text| cwsw_synth::Effect::parse(text))
+                .collect::<Result<Vec<_>, _>>()?;
+            let options = cwsw_synth::SynthOptions {
+                pupils,
+                first_year: years[0],
+                last_year: years[years.len() - 1],
+                la_code: la,
+                seed,
+                effects,
+                invalid_rate,
+            };
+            let written = pipeline::synth(&options, &out, &mut progress)?;
+            println!("{} files written to {}", written.files.len(), out.display());
+        }
+        Command::Extract {
+            input,
+            out,
+            key_file,
+            la,
+        } => {
+            let Some(key_file) = key_file else {
+                bail!(
+                    "no pseudonymisation key: give `--key-file FILE` or set CWSW_KEY_FILE (only `cwsw demo` makes its own)"
+                );
+            };
+            let key = cwsw_extract::PseudonymisationKey::from_file(&key_file)
+                .with_context(|| format!("reading the key file {}", key_file.display()))?;
+            let summary = pipeline::extract(&input, &out, &key, la, &mut progress)?;
+            println!("warehouse:  {} (key_id {})", out.display(), summary.key_id);
+        }
+        Command::Run {
+            warehouse,
+            out,
+            years,
+            measure,
+            threads,
+            memory_limit,
+        } => {
+            let years = parse_years(&years)?;
+            let options = cwsw_engine::EngineOptions {
+                threads,
+                memory_limit: memory_limit.as_deref().map(parse_bytes).transpose()?,
+            };
+            pipeline::run_measures(&warehouse, &out, &years, &measure, &options, &mut progress)?;
+            println!("measures:   {}", out.display());
+        }
+        Command::Publish {
+            measures,
+            out,
+            la,
+            years,
+        } => {
+            let years = parse_years(&years)?;
+            let batches = cwsw_publish::read_measure_file(&measures.join("absence.parquet"))?;
+            let table = pipeline::publish(&batches, &la, &years, &out, &mut progress)?;
+            println!("submission: {} ({} rows)", out.display(), table.rows.len());
+        }
+        Command::Dictionary { out } => {
+            let dictionary = cwsw_dictionary::Dictionary::embedded()?;
+            std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+            let files = cwsw_dictionary::render_markdown(&dictionary);
+            for (name, contents) in &files {
+                let path = out.join(name);
+                std::fs::write(&path, contents)
+                    .with_context(|| format!("writing {}", path.display()))?;
+            }
+            println!("{} pages written to {}", files.len(), out.display());
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn years_and_sizes_parse() {
+        let years = parse_years("2018/19..2024/25").expect("valid");
+        assert_eq!(years.len(), 7);
+        assert!(parse_years("2024/25..2018/19").is_err());
+        assert_eq!(parse_bytes("4G").expect("valid"), 4 << 30);
+        assert_eq!(parse_bytes("512M").expect("valid"), 512 << 20);
+    }
+}

@@ -1,0 +1,224 @@
+//! Runs every query's `.slt` file: each `.sql` under `queries/` must have one beside it.
+//!
+//! The harness registers every warehouse table, empty, with the dictionary's schema (as
+//! the warehouse has it), plus an empty `cohort` with the cohort query's declared
+//! schema; the `.slt` inserts its rows. `run NAME key=value …` runs a query file
+//! through [`Engine::execute`], binding the values as placeholders exactly as
+//! production does; anything else is plain SQL.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow::array::{Array, RecordBatch};
+use arrow::datatypes::{DataType, SchemaRef};
+use arrow::util::display::{ArrayFormatter, FormatOptions};
+use cwsw_dictionary::{Dictionary, Kind};
+use cwsw_engine::{Engine, EngineOptions, QuerySet, declared_schema, parse_parameter};
+use datafusion::datasource::MemTable;
+use sqllogictest::{DBOutput, DefaultColumnType};
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct HarnessError(String);
+
+struct Harness {
+    engine: Engine,
+    runtime: tokio::runtime::Runtime,
+}
+
+fn queries_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../queries")
+}
+
+impl Harness {
+    fn new() -> Result<Self, HarnessError> {
+        let error = |e: &dyn std::fmt::Display| HarnessError(e.to_string());
+        let queries = QuerySet::load(&queries_dir()).map_err(|e| error(&e))?;
+        let context = Engine::session(&EngineOptions {
+            threads: 2,
+            memory_limit: None,
+        })
+        .map_err(|e| error(&e))?;
+        let dictionary = Dictionary::embedded().map_err(|e| error(&e))?;
+        for table in dictionary
+            .tables()
+            .filter(|table| table.kind == Kind::Warehouse)
+        {
+            let empty =
+                MemTable::try_new(table.arrow_schema(), vec![vec![]]).map_err(|e| error(&e))?;
+            context
+                .register_table(table.name.as_str(), Arc::new(empty))
+                .map_err(|e| error(&e))?;
+        }
+        if let Some(cohort) = queries.cohorts().next() {
+            let empty = MemTable::try_new(declared_schema(&cohort.header), vec![vec![]])
+                .map_err(|e| error(&e))?;
+            context
+                .register_table("cohort", Arc::new(empty))
+                .map_err(|e| error(&e))?;
+        }
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| error(&e))?;
+        Ok(Self {
+            engine: Engine::with_context(context, queries),
+            runtime,
+        })
+    }
+
+    fn run_query(&self, directive: &str) -> Result<(SchemaRef, Vec<RecordBatch>), HarnessError> {
+        let mut words = directive.split_whitespace();
+        let name = words.next().unwrap_or_default();
+        let query = self
+            .engine
+            .queries()
+            .get(name)
+            .ok_or_else(|| HarnessError(format!("no query `{name}`")))?
+            .clone();
+        let mut values = Vec::new();
+        for word in words {
+            let (key, value) = word
+                .split_once('=')
+                .ok_or_else(|| HarnessError(format!("`{word}` is not key=value")))?;
+            let declared = query
+                .header
+                .parameters
+                .iter()
+                .find(|parameter| parameter.name == key)
+                .ok_or_else(|| HarnessError(format!("`{name}` has no parameter `{key}`")))?;
+            let parsed =
+                parse_parameter(declared, value).map_err(|e| HarnessError(e.to_string()))?;
+            values.push((declared.name.clone(), parsed));
+        }
+        let borrowed: Vec<(&str, _)> = values
+            .iter()
+            .map(|(key, value)| (key.as_str(), value.clone()))
+            .collect();
+        let batches = self
+            .runtime
+            .block_on(self.engine.execute(&query, &borrowed))
+            .map_err(|e| HarnessError(e.to_string()))?;
+        Ok((declared_schema(&query.header), batches))
+    }
+}
+
+fn render(
+    schema: &SchemaRef,
+    batches: &[RecordBatch],
+) -> Result<DBOutput<DefaultColumnType>, HarnessError> {
+    let types = schema
+        .fields()
+        .iter()
+        .map(|field| match field.data_type() {
+            DataType::Int8
+            | DataType::Int16
+            | DataType::Int32
+            | DataType::Int64
+            | DataType::UInt32
+            | DataType::UInt64 => DefaultColumnType::Integer,
+            DataType::Float32 | DataType::Float64 => DefaultColumnType::FloatingPoint,
+            _ => DefaultColumnType::Text,
+        })
+        .collect();
+    let options = FormatOptions::default().with_null("NULL");
+    let mut rows = Vec::new();
+    for batch in batches {
+        let formatters = batch
+            .columns()
+            .iter()
+            .map(|column| ArrayFormatter::try_new(column.as_ref(), &options))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| HarnessError(e.to_string()))?;
+        for row in 0..batch.num_rows() {
+            let cells = batch
+                .columns()
+                .iter()
+                .zip(&formatters)
+                .map(|(column, formatter)| match column.data_type() {
+                    // Floats to 6 decimals, so results do not hinge on summation order.
+                    DataType::Float64 if !column.is_null(row) => {
+                        let value = column
+                            .as_any()
+                            .downcast_ref::<arrow::array::Float64Array>()
+                            .map_or(0.0, |array| array.value(row));
+                        format!("{value:.6}")
+                    }
+                    _ => formatter.value(row).to_string(),
+                })
+                .collect();
+            rows.push(cells);
+        }
+    }
+    Ok(DBOutput::Rows { types, rows })
+}
+
+impl sqllogictest::DB for Harness {
+    type Error = HarnessError;
+    type ColumnType = DefaultColumnType;
+
+    fn run(&mut self, sql: &str) -> Result<DBOutput<Self::ColumnType>, Self::Error> {
+        let trimmed = sql.trim();
+        if let Some(directive) = trimmed.strip_prefix("run ") {
+            let (schema, batches) = self.run_query(directive)?;
+            return render(&schema, &batches);
+        }
+        let context = self.engine.context().clone();
+        let (schema, batches) = self
+            .runtime
+            .block_on(async move {
+                let frame = context.sql(trimmed).await?;
+                let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
+                Ok::<_, datafusion::error::DataFusionError>((schema, frame.collect().await?))
+            })
+            .map_err(|e| HarnessError(e.to_string()))?;
+        let lower = trimmed.to_ascii_lowercase();
+        if lower.starts_with("insert") || lower.starts_with("create") || lower.starts_with("set") {
+            return Ok(DBOutput::StatementComplete(0));
+        }
+        render(&schema, &batches)
+    }
+}
+
+fn query_files() -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for sub in ["cohorts", "measures"] {
+        for entry in std::fs::read_dir(queries_dir().join(sub)).expect("queries folder exists") {
+            let path = entry.expect("entry").path();
+            if path.extension().is_some_and(|ext| ext == "sql") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn every_query_has_an_slt_beside_it() {
+    let missing: Vec<_> = query_files()
+        .into_iter()
+        .filter(|sql| !sql.with_extension("slt").exists())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "queries without an .slt beside them: {missing:?}"
+    );
+}
+
+#[test]
+fn slt_files_pass() {
+    let mut failures = Vec::new();
+    for sql in query_files() {
+        let slt = sql.with_extension("slt");
+        if !slt.exists() {
+            continue;
+        }
+        let mut runner = sqllogictest::Runner::new(|| async { Harness::new() });
+        runner.with_column_validator(sqllogictest::strict_column_validator);
+        if let Err(error) = runner.run_file(&slt) {
+            failures.push(format!("{}:\n{error}", slt.display()));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}

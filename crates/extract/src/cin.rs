@@ -1,0 +1,848 @@
+//! CIN census XML (domain.md §5): streamed element by element, one `<Child>` held at a
+//! time, into `cin_children`, `cin_episodes`, `cin_plans` and
+//! `cin_child_protection_plans`.
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::io::BufReader;
+use std::path::Path;
+
+use chrono::NaiveDate;
+use quick_xml::Reader;
+use quick_xml::events::Event;
+
+use crate::ExtractError;
+use crate::context::{Context, birth_month, parse_bool};
+use crate::rules::{self, Outcome};
+use crate::warehouse::Value;
+
+#[derive(Default)]
+struct Header {
+    year: Option<i32>,
+    reference_date: Option<NaiveDate>,
+    la_code: Option<String>,
+}
+
+#[derive(Default)]
+struct Plan {
+    line: u64,
+    start: String,
+    end: String,
+    initial_category: String,
+    latest_category: String,
+}
+
+#[derive(Default)]
+struct Episode {
+    line: u64,
+    referral_date: String,
+    referral_source: String,
+    primary_need: String,
+    closure_date: String,
+    reason_for_closure: String,
+    referral_nfa: String,
+    cin_plans: Vec<Plan>,
+    protection_plans: Vec<Plan>,
+}
+
+#[derive(Default)]
+struct Child {
+    line: u64,
+    number: u64,
+    la_child_id: String,
+    upn: String,
+    birth_date: String,
+    gender_current: Option<String>,
+    sex: Option<String>,
+    ethnicity: String,
+    episodes: Vec<Episode>,
+}
+
+const TABLE_CHILD: &str = "cin_child";
+const TABLE_EPISODE: &str = "cin_episode";
+const TABLE_PLAN: &str = "cin_plan";
+const TABLE_CPP: &str = "cin_child_protection_plan";
+
+fn resolve_entity(name: &[u8]) -> Option<char> {
+    match name {
+        b"amp" => Some('&'),
+        b"lt" => Some('<'),
+        b"gt" => Some('>'),
+        b"quot" => Some('"'),
+        b"apos" => Some('\''),
+        _ => {
+            let text = std::str::from_utf8(name).ok()?;
+            let number = text.strip_prefix('#')?;
+            let code = match number.strip_prefix('x') {
+                Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+                None => number.parse().ok()?,
+            };
+            char::from_u32(code)
+        }
+    }
+}
+
+/// Reads one CIN census file.
+pub(crate) fn read(path: &Path, relative: &str, context: &mut Context) -> Result<(), ExtractError> {
+    let file = File::open(path).map_err(|source| ExtractError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut reader = Reader::from_reader(BufReader::with_capacity(1 << 20, file));
+    reader.config_mut().trim_text(false);
+    let mut buffer = Vec::new();
+    let mut stack: Vec<String> = Vec::new();
+    let mut text = String::new();
+    let mut line: u64 = 1;
+    let mut header = Header::default();
+    let mut child: Option<Child> = None;
+    let mut episode: Option<Episode> = None;
+    let mut plan: Option<Plan> = None;
+    let mut children = 0u64;
+    let mut seen_children: HashSet<String> = HashSet::new();
+    for table in [TABLE_CHILD, TABLE_EPISODE, TABLE_PLAN, TABLE_CPP] {
+        context.audit.touch(relative, table);
+    }
+    loop {
+        let event = reader.read_event_into(&mut buffer).map_err(|error| {
+            let position = reader.error_position();
+            // Every syntax error but bad `<!` markup is a construct left open at the end.
+            let truncated = matches!(&error, quick_xml::Error::Syntax(kind) if !matches!(kind, quick_xml::errors::SyntaxError::InvalidBangMarkup));
+            malformed(path, position, &format!("{error}"), truncated)
+        })?;
+        let (name, is_end, is_start) = match &event {
+            Event::Start(element) => (element_name(element.name().as_ref()), false, true),
+            Event::Empty(element) => (element_name(element.name().as_ref()), true, true),
+            Event::End(element) => (element_name(element.name().as_ref()), true, false),
+            Event::Text(content) => {
+                let decoded = content.decode().map_err(|error| {
+                    malformed(path, reader.buffer_position(), &error.to_string(), false)
+                })?;
+                line += decoded.bytes().filter(|byte| *byte == b'\n').count() as u64;
+                text.push_str(&decoded);
+                buffer.clear();
+                continue;
+            }
+            Event::CData(content) => {
+                text.push_str(&String::from_utf8_lossy(content.as_ref()));
+                buffer.clear();
+                continue;
+            }
+            Event::GeneralRef(reference) => {
+                match resolve_entity(reference.as_ref()) {
+                    Some(character) => text.push(character),
+                    None => {
+                        return Err(malformed(
+                            path,
+                            reader.buffer_position(),
+                            &format!(
+                                "unknown entity `&{};`",
+                                String::from_utf8_lossy(reference.as_ref())
+                            ),
+                            false,
+                        ));
+                    }
+                }
+                buffer.clear();
+                continue;
+            }
+            Event::Eof => {
+                if let Some(open) = stack.last() {
+                    return Err(ExtractError::Malformed {
+                        path: path.to_path_buf(),
+                        line,
+                        column: 0,
+                        message: format!("the file ends inside `<{open}>`: it is truncated"),
+                    });
+                }
+                if header.year.is_none() && children == 0 {
+                    return Err(ExtractError::Malformed {
+                        path: path.to_path_buf(),
+                        line,
+                        column: 0,
+                        message: "no CIN census `<Message>` with a `<Header>` was found"
+                            .to_string(),
+                    });
+                }
+                break;
+            }
+            _ => {
+                buffer.clear();
+                continue;
+            }
+        };
+        buffer.clear();
+        if is_start {
+            text.clear();
+            match name.as_str() {
+                "Child" => {
+                    if header.year.is_none() || header.reference_date.is_none() {
+                        return Err(ExtractError::Malformed {
+                            path: path.to_path_buf(),
+                            line,
+                            column: 0,
+                            message: "`<Child>` before the header's `Year` and `ReferenceDate`"
+                                .to_string(),
+                        });
+                    }
+                    children += 1;
+                    child = Some(Child {
+                        line,
+                        number: children,
+                        ..Child::default()
+                    });
+                }
+                "CINdetails" => {
+                    episode = Some(Episode {
+                        line,
+                        ..Episode::default()
+                    })
+                }
+                "CINPlanDates" | "ChildProtectionPlans" => {
+                    plan = Some(Plan {
+                        line,
+                        ..Plan::default()
+                    })
+                }
+                _ => {}
+            }
+            stack.push(name.clone());
+        }
+        if !is_end {
+            continue;
+        }
+        if stack.last() != Some(&name) {
+            return Err(ExtractError::Malformed {
+                path: path.to_path_buf(),
+                line,
+                column: 0,
+                message: format!(
+                    "`</{name}>` closes `<{}>`",
+                    stack.last().map_or("nothing", String::as_str)
+                ),
+            });
+        }
+        let value = text.trim().to_string();
+        text.clear();
+        let parent = stack
+            .len()
+            .checked_sub(2)
+            .and_then(|index| stack.get(index))
+            .map_or("", String::as_str);
+        match (parent, name.as_str()) {
+            ("CollectionDetails", "Year") => {
+                header.year = Some(value.parse().map_err(|_| ExtractError::Malformed {
+                    path: path.to_path_buf(),
+                    line,
+                    column: 0,
+                    message: format!("`Year` is `{value}`, not a year"),
+                })?);
+            }
+            ("CollectionDetails", "ReferenceDate") => {
+                header.reference_date =
+                    Some(parse_date(&value).ok_or_else(|| ExtractError::Malformed {
+                        path: path.to_path_buf(),
+                        line,
+                        column: 0,
+                        message: format!("`ReferenceDate` is `{value}`, not a date (YYYY-MM-DD)"),
+                    })?);
+            }
+            ("Source", "LEA") => header.la_code = Some(value),
+            ("ChildIdentifiers", field) => {
+                if let Some(child) = child.as_mut() {
+                    match field {
+                        "LAchildID" => child.la_child_id = value,
+                        "UPN" => child.upn = value,
+                        "PersonBirthDate" => child.birth_date = value,
+                        "GenderCurrent" => child.gender_current = Some(value),
+                        "Sex" => child.sex = Some(value),
+                        _ => {}
+                    }
+                }
+            }
+            ("ChildCharacteristics", "Ethnicity") => {
+                if let Some(child) = child.as_mut() {
+                    child.ethnicity = value;
+                }
+            }
+            ("CINdetails", field) => {
+                if let Some(episode) = episode.as_mut() {
+                    match field {
+                        "CINreferralDate" => episode.referral_date = value,
+                        "ReferralSource" => episode.referral_source = value,
+                        "PrimaryNeedCode" => episode.primary_need = value,
+                        "CINclosureDate" => episode.closure_date = value,
+                        "ReasonForClosure" => episode.reason_for_closure = value,
+                        "ReferralNFA" => episode.referral_nfa = value,
+                        "CINPlanDates" => {
+                            if let Some(plan) = plan.take() {
+                                episode.cin_plans.push(plan);
+                            }
+                        }
+                        "ChildProtectionPlans" => {
+                            if let Some(plan) = plan.take() {
+                                episode.protection_plans.push(plan);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            ("CINPlanDates", field) | ("ChildProtectionPlans", field) => {
+                if let Some(plan) = plan.as_mut() {
+                    match field {
+                        "CINPlanStartDate" | "CPPstartDate" => plan.start = value,
+                        "CINPlanEndDate" | "CPPendDate" => plan.end = value,
+                        "InitialCategoryOfAbuse" => plan.initial_category = value,
+                        "LatestCategoryOfAbuse" => plan.latest_category = value,
+                        _ => {}
+                    }
+                }
+            }
+            ("Child", "CINdetails") => {
+                if let (Some(child), Some(episode)) = (child.as_mut(), episode.take()) {
+                    child.episodes.push(episode);
+                }
+            }
+            ("Children", "Child") => {
+                if let Some(child) = child.take() {
+                    emit_child(relative, &header, child, &mut seen_children, context)?;
+                }
+            }
+            _ => {}
+        }
+        stack.pop();
+    }
+    if let Some(la_code) = header.la_code {
+        context.note_la_code(&la_code, relative)?;
+    }
+    Ok(())
+}
+
+fn element_name(raw: &[u8]) -> String {
+    // Namespace prefixes are not used by the CIN schema; keep the local name.
+    let local = raw.rsplit(|byte| *byte == b':').next().unwrap_or(raw);
+    String::from_utf8_lossy(local).into_owned()
+}
+
+fn malformed(path: &Path, position: u64, message: &str, truncated: bool) -> ExtractError {
+    let (line, column) = locate(path, position);
+    let message = if truncated {
+        format!("the file ends inside a tag at the end of input, so it is truncated ({message})")
+    } else {
+        format!("malformed XML: {message}")
+    };
+    ExtractError::Malformed {
+        path: path.to_path_buf(),
+        line,
+        column,
+        message,
+    }
+}
+
+/// Line and column (1-based) of a byte offset, read back from the file on error.
+fn locate(path: &Path, position: u64) -> (u64, u64) {
+    let Ok(bytes) = std::fs::read(path) else {
+        return (0, 0);
+    };
+    let end = (position as usize).min(bytes.len());
+    let before = &bytes[..end];
+    let line = before.iter().filter(|byte| **byte == b'\n').count() as u64 + 1;
+    let column = before
+        .iter()
+        .rev()
+        .take_while(|byte| **byte != b'\n')
+        .count() as u64
+        + 1;
+    (line, column)
+}
+
+/// CIN dates are `xs:date`: `YYYY-MM-DD`.
+fn parse_date(text: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()
+}
+
+fn location(child: &Child, line: u64, element: &str) -> String {
+    format!("line {line} (Child {}{element})", child.number)
+}
+
+fn emit_child(
+    relative: &str,
+    header: &Header,
+    child: Child,
+    seen: &mut HashSet<String>,
+    context: &mut Context,
+) -> Result<(), ExtractError> {
+    let census_year = header.year.unwrap_or_default();
+    let reference_date = header.reference_date.unwrap_or(NaiveDate::MIN);
+    let la_code = header.la_code.clone().unwrap_or_default();
+    let here = location(&child, child.line, "");
+    let episode_count = child.episodes.len();
+    let plans_count: usize = child
+        .episodes
+        .iter()
+        .map(|episode| episode.cin_plans.len())
+        .sum();
+    let cpp_count: usize = child
+        .episodes
+        .iter()
+        .map(|episode| episode.protection_plans.len())
+        .sum();
+    let reject_all = |context: &mut Context, outcome: Outcome| {
+        context.audit.count(relative, TABLE_CHILD, outcome);
+        for _ in 0..episode_count {
+            context.audit.count(relative, TABLE_EPISODE, outcome);
+        }
+        for _ in 0..plans_count {
+            context.audit.count(relative, TABLE_PLAN, outcome);
+        }
+        for _ in 0..cpp_count {
+            context.audit.count(relative, TABLE_CPP, outcome);
+        }
+    };
+    if child.la_child_id.is_empty() {
+        context.audit.report(
+            rules::REQUIRED_MISSING,
+            relative,
+            here,
+            TABLE_CHILD,
+            "`LAchildID` is empty: the child and its episodes are rejected",
+            "LAchildID",
+            None,
+        );
+        reject_all(context, Outcome::Rejected);
+        return Ok(());
+    }
+    if !seen.insert(child.la_child_id.trim().to_ascii_uppercase()) {
+        context.audit.report(
+            rules::DUPLICATE,
+            relative,
+            here,
+            TABLE_CHILD,
+            "the child appears twice in the return: the second is dropped",
+            "LAchildID",
+            None,
+        );
+        reject_all(context, Outcome::Deduplicated);
+        return Ok(());
+    }
+    let birth_date = if child.birth_date.is_empty() {
+        None
+    } else {
+        match parse_date(&child.birth_date) {
+            Some(date) => Some(date),
+            None => {
+                context.audit.report(rules::DATE_INVALID, relative, here, TABLE_CHILD, format!("`PersonBirthDate` is `{}`, not a date (YYYY-MM-DD): the child and its episodes are rejected", child.birth_date), "PersonBirthDate", Some(&child.birth_date));
+                reject_all(context, Outcome::Rejected);
+                return Ok(());
+            }
+        }
+    };
+    let mut warned = false;
+    let pupil_id = if child.upn.is_empty() {
+        None
+    } else {
+        match context.pupil_id(&child.upn) {
+            Ok(id) => Some(id),
+            Err(problem) => {
+                context.audit.report(
+                    rules::UPN_INVALID_LINK,
+                    relative,
+                    here.clone(),
+                    TABLE_CHILD,
+                    format!(
+                        "{}: the child is kept without a link to school records",
+                        problem.message()
+                    ),
+                    "UPN",
+                    None,
+                );
+                warned = true;
+                None
+            }
+        }
+    };
+    // GenderCurrent up to the 2024 schema, Sex from 2025 (domain.md §5).
+    let sex = match (&child.gender_current, &child.sex) {
+        (Some(gender), _) => {
+            if census_year >= 2025 {
+                context.audit.report(
+                    rules::SEX_SCHEMA,
+                    relative,
+                    here.clone(),
+                    TABLE_CHILD,
+                    format!(
+                        "`GenderCurrent` is used in a {census_year} return, whose schema has `Sex`"
+                    ),
+                    "GenderCurrent",
+                    Some(gender),
+                );
+                warned = true;
+            }
+            match gender.as_str() {
+                "1" => Some("M"),
+                "2" => Some("F"),
+                "0" | "9" => Some("U"),
+                other => {
+                    context.audit.report(rules::CODE_UNKNOWN, relative, here.clone(), TABLE_CHILD, format!("`GenderCurrent` is `{other}`, not a code of `gender_current`: written as null"), "GenderCurrent", Some(other));
+                    warned = true;
+                    None
+                }
+            }
+        }
+        (None, Some(sex)) => {
+            if census_year <= 2024 {
+                context.audit.report(
+                    rules::SEX_SCHEMA,
+                    relative,
+                    here.clone(),
+                    TABLE_CHILD,
+                    format!(
+                        "`Sex` is used in a {census_year} return, whose schema has `GenderCurrent`"
+                    ),
+                    "Sex",
+                    Some(sex),
+                );
+                warned = true;
+            }
+            match sex.as_str() {
+                "M" | "F" | "U" => Some(sex.as_str()),
+                other => {
+                    context.audit.report(
+                        rules::CODE_UNKNOWN,
+                        relative,
+                        here.clone(),
+                        TABLE_CHILD,
+                        format!("`Sex` is `{other}`, not M, F or U: written as null"),
+                        "Sex",
+                        Some(other),
+                    );
+                    warned = true;
+                    None
+                }
+            }
+        }
+        (None, None) => None,
+    };
+    let ethnicity = context.checked_code(
+        "ethnicity",
+        &child.ethnicity,
+        census_year,
+        relative,
+        &here,
+        TABLE_CHILD,
+        "Ethnicity",
+        &mut warned,
+    )?;
+    let child_id = context.child_id(&la_code, &child.la_child_id);
+    context.append(
+        "cin_children",
+        &[
+            Value::Str(child_id.as_str()),
+            Value::from(pupil_id.as_ref().map(|id| id.as_str())),
+            Value::Str(&la_code),
+            Value::Int32(census_year),
+            Value::Date(reference_date),
+            Value::from(birth_date.map(birth_month)),
+            Value::from(sex),
+            Value::from(ethnicity.as_deref()),
+        ],
+    )?;
+    context.audit.count(
+        relative,
+        TABLE_CHILD,
+        if warned {
+            Outcome::Warned
+        } else {
+            Outcome::Accepted
+        },
+    );
+
+    let mut referrals = HashSet::new();
+    for (index, episode) in child.episodes.into_iter().enumerate() {
+        let here = location_episode(child.number, episode.line, index);
+        let reject_episode =
+            |context: &mut Context, outcome: Outcome, plans: usize, cpps: usize| {
+                context.audit.count(relative, TABLE_EPISODE, outcome);
+                for _ in 0..plans {
+                    context.audit.count(relative, TABLE_PLAN, outcome);
+                }
+                for _ in 0..cpps {
+                    context.audit.count(relative, TABLE_CPP, outcome);
+                }
+            };
+        let plans = episode.cin_plans.len();
+        let cpps = episode.protection_plans.len();
+        let Some(referral) = parse_date(&episode.referral_date) else {
+            let (message, rule) = if episode.referral_date.is_empty() {
+                (
+                    "`CINreferralDate` is empty: the episode and its plans are rejected"
+                        .to_string(),
+                    rules::REQUIRED_MISSING,
+                )
+            } else {
+                (
+                    format!(
+                        "`CINreferralDate` is `{}`, not a date (YYYY-MM-DD): the episode and its plans are rejected",
+                        episode.referral_date
+                    ),
+                    rules::DATE_INVALID,
+                )
+            };
+            context.audit.report(
+                rule,
+                relative,
+                here,
+                TABLE_EPISODE,
+                message,
+                "CINreferralDate",
+                Some(&episode.referral_date),
+            );
+            reject_episode(context, Outcome::Rejected, plans, cpps);
+            continue;
+        };
+        if !referrals.insert(referral) {
+            context.audit.report(
+                rules::DUPLICATE,
+                relative,
+                here,
+                TABLE_EPISODE,
+                format!("a second episode with referral date {referral}: dropped"),
+                "CINreferralDate",
+                Some(&episode.referral_date),
+            );
+            reject_episode(context, Outcome::Deduplicated, plans, cpps);
+            continue;
+        }
+        let closure = if episode.closure_date.is_empty() {
+            None
+        } else {
+            match parse_date(&episode.closure_date) {
+                Some(date) => Some(date),
+                None => {
+                    context.audit.report(rules::DATE_INVALID, relative, here, TABLE_EPISODE, format!("`CINclosureDate` is `{}`, not a date (YYYY-MM-DD): the episode and its plans are rejected", episode.closure_date), "CINclosureDate", Some(&episode.closure_date));
+                    reject_episode(context, Outcome::Rejected, plans, cpps);
+                    continue;
+                }
+            }
+        };
+        if let Some(closed) = closure
+            && closed < referral
+        {
+            context.audit.report(rules::CLOSURE_BEFORE_REFERRAL, relative, here, TABLE_EPISODE, format!("`CINclosureDate` {closed} is before `CINreferralDate` {referral}: the episode and its plans are rejected"), "CINclosureDate", Some(&episode.closure_date));
+            reject_episode(context, Outcome::Rejected, plans, cpps);
+            continue;
+        }
+        let mut warned = false;
+        let referral_nfa = if episode.referral_nfa.is_empty() {
+            None
+        } else {
+            match parse_bool(&episode.referral_nfa) {
+                Some(value) => Some(value),
+                None => {
+                    context.audit.report(
+                        rules::CODE_UNKNOWN,
+                        relative,
+                        here.clone(),
+                        TABLE_EPISODE,
+                        format!(
+                            "`ReferralNFA` is `{}`, not true, false, 1 or 0: written as null",
+                            episode.referral_nfa
+                        ),
+                        "ReferralNFA",
+                        Some(&episode.referral_nfa),
+                    );
+                    warned = true;
+                    None
+                }
+            }
+        };
+        let source = context.checked_code(
+            "referral_source",
+            &episode.referral_source,
+            census_year,
+            relative,
+            &here,
+            TABLE_EPISODE,
+            "ReferralSource",
+            &mut warned,
+        )?;
+        let need = context.checked_code(
+            "primary_need",
+            &episode.primary_need,
+            census_year,
+            relative,
+            &here,
+            TABLE_EPISODE,
+            "PrimaryNeedCode",
+            &mut warned,
+        )?;
+        let reason = context.checked_code(
+            "reason_for_closure",
+            &episode.reason_for_closure,
+            census_year,
+            relative,
+            &here,
+            TABLE_EPISODE,
+            "ReasonForClosure",
+            &mut warned,
+        )?;
+        context.append(
+            "cin_episodes",
+            &[
+                Value::Str(child_id.as_str()),
+                Value::Int32(census_year),
+                Value::Date(referral),
+                Value::from(source.as_deref()),
+                Value::from(need.as_deref()),
+                Value::from(closure),
+                Value::from(reason.as_deref()),
+                Value::from(referral_nfa),
+            ],
+        )?;
+        context.audit.count(
+            relative,
+            TABLE_EPISODE,
+            if warned {
+                Outcome::Warned
+            } else {
+                Outcome::Accepted
+            },
+        );
+        for (is_cpp, plans) in [
+            (false, &episode.cin_plans),
+            (true, &episode.protection_plans),
+        ] {
+            let table = if is_cpp { TABLE_CPP } else { TABLE_PLAN };
+            let (start_field, end_field) = if is_cpp {
+                ("CPPstartDate", "CPPendDate")
+            } else {
+                ("CINPlanStartDate", "CINPlanEndDate")
+            };
+            let mut starts = HashSet::new();
+            for plan in plans {
+                let here = format!(
+                    "line {} (Child {} / {})",
+                    plan.line,
+                    child.number,
+                    if is_cpp {
+                        "ChildProtectionPlans"
+                    } else {
+                        "CINPlanDates"
+                    }
+                );
+                let Some(start) = parse_date(&plan.start) else {
+                    let rule = if plan.start.is_empty() {
+                        rules::REQUIRED_MISSING
+                    } else {
+                        rules::DATE_INVALID
+                    };
+                    context.audit.report(rule, relative, here, table, format!("`{start_field}` is `{}`, not a date (YYYY-MM-DD): the plan is rejected", plan.start), start_field, Some(&plan.start));
+                    context.audit.count(relative, table, Outcome::Rejected);
+                    continue;
+                };
+                let end = if plan.end.is_empty() {
+                    None
+                } else if let Some(end) = parse_date(&plan.end) {
+                    Some(end)
+                } else {
+                    context.audit.report(
+                        rules::DATE_INVALID,
+                        relative,
+                        here,
+                        table,
+                        format!(
+                            "`{end_field}` is `{}`, not a date (YYYY-MM-DD): the plan is rejected",
+                            plan.end
+                        ),
+                        end_field,
+                        Some(&plan.end),
+                    );
+                    context.audit.count(relative, table, Outcome::Rejected);
+                    continue;
+                };
+                if let Some(end) = end
+                    && end < start
+                {
+                    context.audit.report(rules::PLAN_END_BEFORE_START, relative, here, table, format!("`{end_field}` {end} is before `{start_field}` {start}: the plan is rejected"), end_field, Some(&plan.end));
+                    context.audit.count(relative, table, Outcome::Rejected);
+                    continue;
+                }
+                if !starts.insert(start) {
+                    context.audit.report(
+                        rules::DUPLICATE,
+                        relative,
+                        here,
+                        table,
+                        format!("a second plan starting {start} in the episode: dropped"),
+                        start_field,
+                        Some(&plan.start),
+                    );
+                    context.audit.count(relative, table, Outcome::Deduplicated);
+                    continue;
+                }
+                if is_cpp {
+                    let mut warned = false;
+                    let initial = context.checked_code(
+                        "category_of_abuse",
+                        &plan.initial_category,
+                        census_year,
+                        relative,
+                        &here,
+                        table,
+                        "InitialCategoryOfAbuse",
+                        &mut warned,
+                    )?;
+                    let latest = context.checked_code(
+                        "category_of_abuse",
+                        &plan.latest_category,
+                        census_year,
+                        relative,
+                        &here,
+                        table,
+                        "LatestCategoryOfAbuse",
+                        &mut warned,
+                    )?;
+                    context.append(
+                        "cin_child_protection_plans",
+                        &[
+                            Value::Str(child_id.as_str()),
+                            Value::Int32(census_year),
+                            Value::Date(referral),
+                            Value::Date(start),
+                            Value::from(end),
+                            Value::from(initial.as_deref()),
+                            Value::from(latest.as_deref()),
+                        ],
+                    )?;
+                    context.audit.count(
+                        relative,
+                        table,
+                        if warned {
+                            Outcome::Warned
+                        } else {
+                            Outcome::Accepted
+                        },
+                    );
+                } else {
+                    context.append(
+                        "cin_plans",
+                        &[
+                            Value::Str(child_id.as_str()),
+                            Value::Int32(census_year),
+                            Value::Date(referral),
+                            Value::Date(start),
+                            Value::from(end),
+                        ],
+                    )?;
+                    context.audit.count(relative, table, Outcome::Accepted);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn location_episode(child: u64, line: u64, index: usize) -> String {
+    format!("line {line} (Child {child} / CINdetails {})", index + 1)
+}

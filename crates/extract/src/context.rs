@@ -1,0 +1,150 @@
+//! What every reader shares: the pseudonymiser, the dictionary, the audit and the
+//! warehouse tables being built.
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, NaiveDate};
+use cwsw_dictionary::{Dictionary, upn};
+
+use crate::ExtractError;
+use crate::key::{ChildId, Pseudonymiser, PupilId};
+use crate::rules::{self, Audit};
+use crate::warehouse::{TableBuilder, Value};
+
+/// The warehouse tables extract writes, in order.
+pub(crate) const WAREHOUSE_TABLES: &[&str] = &[
+    "cin_children",
+    "cin_episodes",
+    "cin_plans",
+    "cin_child_protection_plans",
+    "care_children",
+    "care_episodes",
+    "pupil_terms",
+];
+
+pub(crate) struct Context<'a> {
+    pseudonymiser: &'a Pseudonymiser,
+    pub(crate) dictionary: &'a Dictionary,
+    pub(crate) audit: Audit,
+    tables: BTreeMap<&'static str, TableBuilder>,
+    /// The LA code the returns belong to: given, or read from the CIN headers.
+    pub(crate) la_code: Option<String>,
+    la_code_source: Option<String>,
+}
+
+impl<'a> Context<'a> {
+    pub(crate) fn new(
+        pseudonymiser: &'a Pseudonymiser,
+        dictionary: &'a Dictionary,
+        la_code: Option<String>,
+    ) -> Result<Self, ExtractError> {
+        let mut tables = BTreeMap::new();
+        for name in WAREHOUSE_TABLES {
+            let schema = dictionary
+                .table(name)
+                .map_err(|error| ExtractError::Internal(error.to_string()))?
+                .arrow_schema();
+            tables.insert(*name, TableBuilder::new(name, schema));
+        }
+        Ok(Self {
+            pseudonymiser,
+            dictionary,
+            audit: Audit::default(),
+            tables,
+            la_code_source: la_code.as_ref().map(|_| "--la".to_string()),
+            la_code,
+        })
+    }
+
+    pub(crate) fn append(&mut self, table: &str, row: &[Value]) -> Result<(), ExtractError> {
+        self.tables
+            .get_mut(table)
+            .ok_or_else(|| ExtractError::Internal(format!("no warehouse table `{table}`")))?
+            .append(row)
+    }
+
+    pub(crate) fn into_parts(self) -> (Audit, BTreeMap<&'static str, TableBuilder>) {
+        (self.audit, self.tables)
+    }
+
+    /// The pupil id of a UPN as written, if it is valid.
+    pub(crate) fn pupil_id(&self, raw: &str) -> Result<PupilId, upn::UpnProblem> {
+        let normalised = upn::normalise(raw);
+        upn::validate(&normalised)?;
+        Ok(self.pseudonymiser.pupil_id(&normalised))
+    }
+
+    pub(crate) fn child_id(&self, la_code: &str, la_child_id: &str) -> ChildId {
+        self.pseudonymiser.child_id(la_code, la_child_id)
+    }
+
+    /// Records the LA code a return declares; all returns must agree.
+    pub(crate) fn note_la_code(&mut self, code: &str, source: &str) -> Result<(), ExtractError> {
+        match &self.la_code {
+            None => {
+                self.la_code = Some(code.to_string());
+                self.la_code_source = Some(source.to_string());
+                Ok(())
+            }
+            Some(known) if known == code => Ok(()),
+            Some(known) => Err(ExtractError::LaCodeMismatch {
+                first: known.clone(),
+                first_source: self.la_code_source.clone().unwrap_or_default(),
+                second: code.to_string(),
+                second_source: source.to_string(),
+            }),
+        }
+    }
+
+    /// A code checked against its code list for the schema year: kept if known,
+    /// reported and nulled if not, `None` if empty.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn checked_code(
+        &mut self,
+        list: &str,
+        code: &str,
+        year: i32,
+        source_file: &str,
+        location: &str,
+        table: &str,
+        field: &str,
+        warned: &mut bool,
+    ) -> Result<Option<String>, ExtractError> {
+        let code = code.trim();
+        if code.is_empty() {
+            return Ok(None);
+        }
+        let code_list = self
+            .dictionary
+            .code_list(list)
+            .map_err(|error| ExtractError::Internal(error.to_string()))?;
+        if code_list.lookup(code, year).is_some() {
+            return Ok(Some(code.to_string()));
+        }
+        self.audit.report(
+            rules::CODE_UNKNOWN,
+            source_file,
+            location,
+            table,
+            format!("`{field}` is `{code}`, not a code of `{list}` in {year}: written as null"),
+            field,
+            Some(code),
+        );
+        *warned = true;
+        Ok(None)
+    }
+}
+
+/// A date of birth or death reduced to the first of its month (domain.md §7).
+pub(crate) fn birth_month(date: NaiveDate) -> NaiveDate {
+    date.with_day(1).unwrap_or(date)
+}
+
+/// Booleans in every spelling the returns use: true/false, TRUE/FALSE, 1/0 (domain.md §5).
+pub(crate) fn parse_bool(text: &str) -> Option<bool> {
+    match text.trim() {
+        "true" | "TRUE" | "True" | "1" => Some(true),
+        "false" | "FALSE" | "False" | "0" => Some(false),
+        _ => None,
+    }
+}

@@ -1,0 +1,123 @@
+//! CSV inputs: UTF-8 with or without a byte-order mark, CRLF or LF, trailing blank
+//! lines; columns found by header name, so extra or reordered columns do no harm.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::BufReader;
+use std::path::Path;
+
+use crate::ExtractError;
+
+/// A CSV file being read record by record.
+pub(crate) struct CsvInput {
+    reader: csv::Reader<BufReader<File>>,
+    columns: HashMap<String, usize>,
+    path: std::path::PathBuf,
+    /// The header as read (trimmed, BOM removed).
+    pub(crate) header: Vec<String>,
+}
+
+impl CsvInput {
+    pub(crate) fn open(path: &Path) -> Result<Self, ExtractError> {
+        let file = File::open(path).map_err(|source| ExtractError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .buffer_capacity(1 << 20)
+            .from_reader(BufReader::with_capacity(1 << 20, file));
+        let header: Vec<String> = reader
+            .headers()
+            .map_err(|error| csv_error(path, &error))?
+            .iter()
+            .map(|name| name.trim_start_matches('\u{feff}').trim().to_string())
+            .collect();
+        if header.iter().all(String::is_empty) {
+            return Err(ExtractError::Malformed {
+                path: path.to_path_buf(),
+                line: 1,
+                column: 0,
+                message: "the file is empty: expected a header row".to_string(),
+            });
+        }
+        let columns = header
+            .iter()
+            .enumerate()
+            .map(|(index, name)| (name.to_ascii_lowercase(), index))
+            .collect();
+        Ok(Self {
+            reader,
+            columns,
+            path: path.to_path_buf(),
+            header,
+        })
+    }
+
+    /// The position of a column, by case-insensitive name.
+    pub(crate) fn column(&self, name: &str) -> Option<usize> {
+        self.columns.get(&name.to_ascii_lowercase()).copied()
+    }
+
+    /// The position of a column the table cannot do without.
+    pub(crate) fn required_column(&self, name: &str, table: &str) -> Result<usize, ExtractError> {
+        self.column(name).ok_or_else(|| ExtractError::Malformed {
+            path: self.path.clone(),
+            line: 1,
+            column: 0,
+            message: format!("the header has no `{name}` column, which `{table}` requires"),
+        })
+    }
+
+    /// The next record and its line, or `None` at the end. Blank lines are skipped.
+    pub(crate) fn next_record(
+        &mut self,
+        record: &mut csv::StringRecord,
+    ) -> Result<Option<u64>, ExtractError> {
+        loop {
+            match self.reader.read_record(record) {
+                Ok(false) => return Ok(None),
+                Ok(true) => {
+                    if record.iter().all(|field| field.trim().is_empty()) {
+                        continue;
+                    }
+                    return Ok(Some(
+                        record.position().map_or(0, |position| position.line()),
+                    ));
+                }
+                Err(error) => return Err(csv_error(&self.path, &error)),
+            }
+        }
+    }
+}
+
+/// The trimmed field at a column, or "" if the row is short or the column absent.
+pub(crate) fn field(record: &csv::StringRecord, column: Option<usize>) -> &str {
+    column
+        .and_then(|index| record.get(index))
+        .map_or("", str::trim)
+}
+
+fn csv_error(path: &Path, error: &csv::Error) -> ExtractError {
+    let (line, message) = match error.kind() {
+        csv::ErrorKind::Utf8 { pos, err } => (
+            pos.as_ref().map_or(0, csv::Position::line),
+            format!("not UTF-8 text ({err}): save the file as UTF-8"),
+        ),
+        csv::ErrorKind::UnequalLengths {
+            pos,
+            expected_len,
+            len,
+        } => (
+            pos.as_ref().map_or(0, csv::Position::line),
+            format!("{len} fields where the header has {expected_len}"),
+        ),
+        _ => (0, error.to_string()),
+    };
+    ExtractError::Malformed {
+        path: path.to_path_buf(),
+        line,
+        column: 0,
+        message,
+    }
+}

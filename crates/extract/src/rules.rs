@@ -1,0 +1,181 @@
+//! Validation rules with stable ids, the rejects they produce and the ledger that
+//! accounts for every row.
+
+use std::collections::BTreeMap;
+
+/// How bad a rule break is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    /// The row is rejected.
+    Error,
+    /// The row is kept and the break logged.
+    Warning,
+}
+
+impl Severity {
+    /// As written in the rejects table.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Error => "error",
+            Self::Warning => "warning",
+        }
+    }
+}
+
+/// A validation rule.
+#[derive(Debug, Clone, Copy)]
+pub struct Rule {
+    /// Stable id, e.g. `SC-UPN-CHECK`.
+    pub id: &'static str,
+    /// Error or warning.
+    pub severity: Severity,
+    /// What the rule checks.
+    pub description: &'static str,
+    /// The DfE validation rule it mirrors, where there is one.
+    pub mirrors: &'static str,
+}
+
+macro_rules! rules {
+    ($($name:ident = $id:literal, $severity:ident, $description:literal, $mirrors:literal;)*) => {
+        $(
+            #[doc = $description]
+            pub const $name: Rule = Rule { id: $id, severity: Severity::$severity, description: $description, mirrors: $mirrors };
+        )*
+        /// Every rule, for documentation and reports.
+        pub const ALL: &[Rule] = &[$($name),*];
+    };
+}
+
+rules! {
+    UPN_INVALID = "UPN-INVALID", Error, "UPN is not 13 characters of the right shape or has the wrong check letter", "CIN 1510; school census 1500/1510";
+    UPN_INVALID_LINK = "UPN-INVALID-LINK", Warning, "a social-care record's UPN is invalid: the child is kept but cannot be linked to school records", "CIN 1510";
+    DATE_INVALID = "DATE-INVALID", Error, "a date field does not hold a date in the return's format", "CIN 100; SSDA903 date formats";
+    REQUIRED_MISSING = "REQUIRED-MISSING", Error, "a required field is empty", "";
+    CODE_UNKNOWN = "CODE-UNKNOWN", Warning, "a code is not in the code list for that schema year: the row is kept with the value written as null", "";
+    CLOSURE_BEFORE_REFERRAL = "CIN-CLOSURE-BEFORE-REFERRAL", Error, "CINclosureDate is before CINreferralDate", "CIN 8606";
+    PLAN_END_BEFORE_START = "CIN-PLAN-END-BEFORE-START", Error, "a CIN plan or child protection plan ends before it starts", "CIN 4003";
+    EPISODE_END_BEFORE_START = "903-DEC-BEFORE-DECOM", Error, "an episode of care ends (DEC) before it starts (DECOM)", "SSDA903 103";
+    SESSIONS_NEGATIVE = "SC-SESSIONS-NEGATIVE", Error, "a session count is negative or not a whole number", "";
+    ABSENCE_ABOVE_POSSIBLE = "SC-ABSENCE-ABOVE-POSSIBLE", Error, "authorised plus unauthorised absence exceeds possible sessions", "school census 2450";
+    DUPLICATE = "DUPLICATE", Error, "the row repeats one already read (same child and referral date, or same pupil, term and school)", "CIN 8840";
+    SEX_SCHEMA = "CIN-SEX-SCHEMA", Warning, "GenderCurrent used in a 2025 or later return, or Sex before 2025", "CIN 2025 schema";
+}
+
+/// One rejected or warned row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reject {
+    /// Input file relative to the input folder.
+    pub source_file: String,
+    /// Line (CSV) or element path (XML).
+    pub location: String,
+    /// Source table.
+    pub source_table: String,
+    /// The rule broken.
+    pub rule_id: &'static str,
+    /// error or warning.
+    pub severity: Severity,
+    /// What is wrong, never quoting an identifier.
+    pub message: String,
+    /// The field at fault.
+    pub field: Option<String>,
+    /// The offending value, only when the field is not an identifier.
+    pub value: Option<String>,
+}
+
+/// Counts for one input file and source table.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LedgerEntry {
+    /// Rows read.
+    pub read: u64,
+    /// Rows written.
+    pub accepted: u64,
+    /// Rows rejected.
+    pub rejected: u64,
+    /// Accepted rows with a warning.
+    pub warned: u64,
+    /// Rows dropped as duplicates.
+    pub deduplicated: u64,
+}
+
+impl LedgerEntry {
+    /// Read = accepted + rejected + de-duplicated.
+    pub fn balances(&self) -> bool {
+        self.read == self.accepted + self.rejected + self.deduplicated
+    }
+}
+
+/// Per (file, table) counts.
+pub type Ledger = BTreeMap<(String, String), LedgerEntry>;
+
+/// What a row came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Written.
+    Accepted,
+    /// Written, with warnings.
+    Warned,
+    /// Rejected.
+    Rejected,
+    /// Dropped as a duplicate.
+    Deduplicated,
+}
+
+/// Collects rejects and the ledger while readers run.
+#[derive(Debug, Default)]
+pub struct Audit {
+    /// Rejected and warned rows.
+    pub rejects: Vec<Reject>,
+    /// The ledger.
+    pub ledger: Ledger,
+}
+
+impl Audit {
+    /// Records a rule break.
+    #[allow(clippy::too_many_arguments)]
+    pub fn report(
+        &mut self,
+        rule: Rule,
+        source_file: &str,
+        location: impl Into<String>,
+        source_table: &str,
+        message: impl Into<String>,
+        field: &str,
+        value: Option<&str>,
+    ) {
+        self.rejects.push(Reject {
+            source_file: source_file.to_string(),
+            location: location.into(),
+            source_table: source_table.to_string(),
+            rule_id: rule.id,
+            severity: rule.severity,
+            message: message.into(),
+            field: (!field.is_empty()).then(|| field.to_string()),
+            value: value.map(str::to_string),
+        });
+    }
+
+    /// Counts one row read and what came of it.
+    pub fn count(&mut self, source_file: &str, source_table: &str, outcome: Outcome) {
+        let entry = self
+            .ledger
+            .entry((source_file.to_string(), source_table.to_string()))
+            .or_default();
+        entry.read += 1;
+        match outcome {
+            Outcome::Accepted => entry.accepted += 1,
+            Outcome::Warned => {
+                entry.accepted += 1;
+                entry.warned += 1;
+            }
+            Outcome::Rejected => entry.rejected += 1,
+            Outcome::Deduplicated => entry.deduplicated += 1,
+        }
+    }
+
+    /// Ensures a file and table appear in the ledger even when they hold no rows.
+    pub fn touch(&mut self, source_file: &str, source_table: &str) {
+        self.ledger
+            .entry((source_file.to_string(), source_table.to_string()))
+            .or_default();
+    }
+}

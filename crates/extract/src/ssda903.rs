@@ -1,0 +1,387 @@
+//! SSDA903 CSV tables (domain.md §5): recognised by their header row, not their file
+//! name; dates `dd/mm/YYYY`; SEX 1/2 to 2024 and M/F/U from 2025.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use chrono::NaiveDate;
+
+use crate::ExtractError;
+use crate::context::{Context, birth_month};
+use crate::csv_input::{CsvInput, field};
+use crate::rules::{self, Outcome};
+use crate::warehouse::Value;
+
+/// Which SSDA903 table a header row belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ssda903Table {
+    Header,
+    Episodes,
+}
+
+const HEADER_COLUMNS: &[&str] = &["CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB"];
+const EPISODE_COLUMNS: &[&str] = &[
+    "CHILD",
+    "DECOM",
+    "RNE",
+    "LS",
+    "CIN",
+    "PLACE",
+    "PLACE_PROVIDER",
+    "DEC",
+    "REC",
+    "REASON_PLACE_CHANGE",
+    "HOME_POST",
+    "PL_POST",
+    "URN",
+];
+
+/// The table whose every column the header contains (extra columns are allowed).
+pub(crate) fn recognise(header: &[String]) -> Option<Ssda903Table> {
+    let has = |columns: &[&str]| {
+        columns
+            .iter()
+            .all(|column| header.iter().any(|name| name.eq_ignore_ascii_case(column)))
+    };
+    if has(EPISODE_COLUMNS) {
+        Some(Ssda903Table::Episodes)
+    } else if has(HEADER_COLUMNS) {
+        Some(Ssda903Table::Header)
+    } else {
+        None
+    }
+}
+
+/// The collection year in an SSDA903 file name (`SSDA903_2022_header.csv` → 2022).
+pub(crate) fn collection_year(name: &str) -> Option<i32> {
+    name.split(|character: char| !character.is_ascii_digit())
+        .filter(|part| part.len() == 4)
+        .filter_map(|part| part.parse::<i32>().ok())
+        .find(|year| (2000..=2099).contains(year))
+}
+
+fn parse_date(text: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(text, "%d/%m/%Y").ok()
+}
+
+pub(crate) fn read(
+    path: &Path,
+    relative: &str,
+    table: Ssda903Table,
+    mut input: CsvInput,
+    context: &mut Context,
+) -> Result<(), ExtractError> {
+    let year = collection_year(relative).ok_or_else(|| ExtractError::Malformed {
+        path: path.to_path_buf(),
+        line: 0,
+        column: 0,
+        message: "no collection year (YYYY) in the file name: SSDA903 files are named like `SSDA903_2022_header.csv`".to_string(),
+    })?;
+    let la_code = context
+        .la_code
+        .clone()
+        .ok_or_else(|| ExtractError::NoLaCode {
+            path: path.to_path_buf(),
+        })?;
+    let source_table = match table {
+        Ssda903Table::Header => "ssda903_header",
+        Ssda903Table::Episodes => "ssda903_episodes",
+    };
+    context.audit.touch(relative, source_table);
+    let child_column = input.required_column("CHILD", source_table)?;
+    let mut record = csv::StringRecord::new();
+    let mut seen_children = HashSet::new();
+    let mut seen_episodes = HashSet::new();
+    match table {
+        Ssda903Table::Header => {
+            let columns = ["SEX", "DOB", "ETHNIC", "UPN"].map(|name| input.column(name));
+            while let Some(line) = input.next_record(&mut record)? {
+                let here = format!("line {line}");
+                let child = field(&record, Some(child_column));
+                let [sex, dob, ethnic, upn] = columns.map(|column| field(&record, column));
+                if child.is_empty() {
+                    context.audit.report(
+                        rules::REQUIRED_MISSING,
+                        relative,
+                        here,
+                        source_table,
+                        "`CHILD` is empty",
+                        "CHILD",
+                        None,
+                    );
+                    context
+                        .audit
+                        .count(relative, source_table, Outcome::Rejected);
+                    continue;
+                }
+                if !seen_children.insert(child.to_ascii_uppercase()) {
+                    context.audit.report(
+                        rules::DUPLICATE,
+                        relative,
+                        here,
+                        source_table,
+                        "the child appears twice in the header table: the second row is dropped",
+                        "CHILD",
+                        None,
+                    );
+                    context
+                        .audit
+                        .count(relative, source_table, Outcome::Deduplicated);
+                    continue;
+                }
+                let birth = if dob.is_empty() {
+                    None
+                } else if let Some(date) = parse_date(dob) {
+                    Some(date)
+                } else {
+                    context.audit.report(
+                        rules::DATE_INVALID,
+                        relative,
+                        here,
+                        source_table,
+                        format!("`DOB` is `{dob}`, not a date (dd/mm/YYYY)"),
+                        "DOB",
+                        Some(dob),
+                    );
+                    context
+                        .audit
+                        .count(relative, source_table, Outcome::Rejected);
+                    continue;
+                };
+                let mut warned = false;
+                // UN1–UN10 say why a child has no UPN; anything else must be a valid UPN.
+                let pupil_id = if upn.is_empty() || upn.to_ascii_uppercase().starts_with("UN") {
+                    None
+                } else {
+                    match context.pupil_id(upn) {
+                        Ok(id) => Some(id),
+                        Err(problem) => {
+                            context.audit.report(
+                                rules::UPN_INVALID_LINK,
+                                relative,
+                                here.clone(),
+                                source_table,
+                                format!(
+                                    "{}: the child is kept without a link to school records",
+                                    problem.message()
+                                ),
+                                "UPN",
+                                None,
+                            );
+                            warned = true;
+                            None
+                        }
+                    }
+                };
+                let sex = match sex {
+                    "1" | "M" | "m" => Some("M"),
+                    "2" | "F" | "f" => Some("F"),
+                    "U" | "u" => Some("U"),
+                    "" => None,
+                    other => {
+                        context.audit.report(
+                            rules::CODE_UNKNOWN,
+                            relative,
+                            here.clone(),
+                            source_table,
+                            format!("`SEX` is `{other}`, not 1, 2, M, F or U: written as null"),
+                            "SEX",
+                            Some(other),
+                        );
+                        warned = true;
+                        None
+                    }
+                };
+                let ethnicity = context.checked_code(
+                    "ethnicity",
+                    ethnic,
+                    year,
+                    relative,
+                    &here,
+                    source_table,
+                    "ETHNIC",
+                    &mut warned,
+                )?;
+                let child_id = context.child_id(&la_code, child);
+                context.append(
+                    "care_children",
+                    &[
+                        Value::Str(child_id.as_str()),
+                        Value::from(pupil_id.as_ref().map(|id| id.as_str())),
+                        Value::Str(&la_code),
+                        Value::Int32(year),
+                        Value::from(birth.map(birth_month)),
+                        Value::from(sex),
+                        Value::from(ethnicity.as_deref()),
+                    ],
+                )?;
+                context.audit.count(
+                    relative,
+                    source_table,
+                    if warned {
+                        Outcome::Warned
+                    } else {
+                        Outcome::Accepted
+                    },
+                );
+            }
+        }
+        Ssda903Table::Episodes => {
+            let columns =
+                ["DECOM", "DEC", "RNE", "LS", "PLACE", "REC"].map(|name| input.column(name));
+            while let Some(line) = input.next_record(&mut record)? {
+                let here = format!("line {line}");
+                let child = field(&record, Some(child_column));
+                let [decom, dec, rne, legal_status, place, rec] =
+                    columns.map(|column| field(&record, column));
+                if child.is_empty() || decom.is_empty() {
+                    let name = if child.is_empty() { "CHILD" } else { "DECOM" };
+                    context.audit.report(
+                        rules::REQUIRED_MISSING,
+                        relative,
+                        here,
+                        source_table,
+                        format!("`{name}` is empty"),
+                        name,
+                        None,
+                    );
+                    context
+                        .audit
+                        .count(relative, source_table, Outcome::Rejected);
+                    continue;
+                }
+                let Some(start) = parse_date(decom) else {
+                    context.audit.report(
+                        rules::DATE_INVALID,
+                        relative,
+                        here,
+                        source_table,
+                        format!("`DECOM` is `{decom}`, not a date (dd/mm/YYYY)"),
+                        "DECOM",
+                        Some(decom),
+                    );
+                    context
+                        .audit
+                        .count(relative, source_table, Outcome::Rejected);
+                    continue;
+                };
+                let end = if dec.is_empty() {
+                    None
+                } else if let Some(date) = parse_date(dec) {
+                    Some(date)
+                } else {
+                    context.audit.report(
+                        rules::DATE_INVALID,
+                        relative,
+                        here,
+                        source_table,
+                        format!("`DEC` is `{dec}`, not a date (dd/mm/YYYY)"),
+                        "DEC",
+                        Some(dec),
+                    );
+                    context
+                        .audit
+                        .count(relative, source_table, Outcome::Rejected);
+                    continue;
+                };
+                if let Some(end) = end
+                    && end < start
+                {
+                    context.audit.report(
+                        rules::EPISODE_END_BEFORE_START,
+                        relative,
+                        here,
+                        source_table,
+                        format!("`DEC` {end} is before `DECOM` {start}"),
+                        "DEC",
+                        Some(dec),
+                    );
+                    context
+                        .audit
+                        .count(relative, source_table, Outcome::Rejected);
+                    continue;
+                }
+                if !seen_episodes.insert((child.to_ascii_uppercase(), start)) {
+                    context.audit.report(
+                        rules::DUPLICATE,
+                        relative,
+                        here,
+                        source_table,
+                        format!("a second episode of the child starting {start}: dropped"),
+                        "DECOM",
+                        Some(decom),
+                    );
+                    context
+                        .audit
+                        .count(relative, source_table, Outcome::Deduplicated);
+                    continue;
+                }
+                let mut warned = false;
+                let rne = context.checked_code(
+                    "rne",
+                    rne,
+                    year,
+                    relative,
+                    &here,
+                    source_table,
+                    "RNE",
+                    &mut warned,
+                )?;
+                let legal_status = context.checked_code(
+                    "legal_status",
+                    legal_status,
+                    year,
+                    relative,
+                    &here,
+                    source_table,
+                    "LS",
+                    &mut warned,
+                )?;
+                let place = context.checked_code(
+                    "placement",
+                    place,
+                    year,
+                    relative,
+                    &here,
+                    source_table,
+                    "PLACE",
+                    &mut warned,
+                )?;
+                let rec = context.checked_code(
+                    "reason_episode_ceased",
+                    rec,
+                    year,
+                    relative,
+                    &here,
+                    source_table,
+                    "REC",
+                    &mut warned,
+                )?;
+                let child_id = context.child_id(&la_code, child);
+                context.append(
+                    "care_episodes",
+                    &[
+                        Value::Str(child_id.as_str()),
+                        Value::Int32(year),
+                        Value::Date(start),
+                        Value::from(end),
+                        Value::from(rne.as_deref()),
+                        Value::from(legal_status.as_deref()),
+                        Value::from(place.as_deref()),
+                        Value::from(rec.as_deref()),
+                    ],
+                )?;
+                context.audit.count(
+                    relative,
+                    source_table,
+                    if warned {
+                        Outcome::Warned
+                    } else {
+                        Outcome::Accepted
+                    },
+                );
+            }
+        }
+    }
+    Ok(())
+}

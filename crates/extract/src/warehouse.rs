@@ -1,0 +1,289 @@
+//! Builds warehouse tables column by column against their dictionary schema and writes
+//! them as Parquet, atomically.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow::array::{
+    ArrayRef, BooleanBuilder, Date32Builder, Float64Builder, Int32Builder, Int64Builder,
+    StringBuilder,
+};
+use arrow::datatypes::{DataType, SchemaRef};
+use arrow::record_batch::RecordBatch;
+use chrono::NaiveDate;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+
+use crate::ExtractError;
+
+/// One value of a row.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value<'a> {
+    /// Missing.
+    Null,
+    /// Text.
+    Str(&'a str),
+    /// 32-bit integer.
+    Int32(i32),
+    /// Boolean.
+    Bool(bool),
+    /// Date.
+    Date(NaiveDate),
+}
+
+impl<'a> From<Option<&'a str>> for Value<'a> {
+    fn from(value: Option<&'a str>) -> Self {
+        value.map_or(Value::Null, Value::Str)
+    }
+}
+
+impl From<Option<NaiveDate>> for Value<'_> {
+    fn from(value: Option<NaiveDate>) -> Self {
+        value.map_or(Value::Null, Value::Date)
+    }
+}
+
+impl From<Option<i32>> for Value<'_> {
+    fn from(value: Option<i32>) -> Self {
+        value.map_or(Value::Null, Value::Int32)
+    }
+}
+
+impl From<Option<bool>> for Value<'_> {
+    fn from(value: Option<bool>) -> Self {
+        value.map_or(Value::Null, Value::Bool)
+    }
+}
+
+enum Builder {
+    Utf8(StringBuilder),
+    Int32(Int32Builder),
+    Int64(Int64Builder),
+    Float64(Float64Builder),
+    Boolean(BooleanBuilder),
+    Date32(Date32Builder),
+}
+
+/// Days from 1970-01-01, Arrow's Date32.
+pub fn date32(date: NaiveDate) -> i32 {
+    (date - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or(NaiveDate::MIN)).num_days() as i32
+}
+
+/// A warehouse table being built.
+pub struct TableBuilder {
+    name: String,
+    schema: SchemaRef,
+    builders: Vec<Builder>,
+    rows: usize,
+}
+
+impl TableBuilder {
+    /// An empty table with the dictionary's schema.
+    pub fn new(name: &str, schema: SchemaRef) -> Self {
+        let builders = schema
+            .fields()
+            .iter()
+            .map(|field| match field.data_type() {
+                DataType::Int32 => Builder::Int32(Int32Builder::new()),
+                DataType::Int64 => Builder::Int64(Int64Builder::new()),
+                DataType::Float64 => Builder::Float64(Float64Builder::new()),
+                DataType::Boolean => Builder::Boolean(BooleanBuilder::new()),
+                DataType::Date32 => Builder::Date32(Date32Builder::new()),
+                _ => Builder::Utf8(StringBuilder::new()),
+            })
+            .collect();
+        Self {
+            name: name.to_string(),
+            schema,
+            builders,
+            rows: 0,
+        }
+    }
+
+    /// Rows appended so far.
+    pub fn len(&self) -> usize {
+        self.rows
+    }
+
+    /// Appends one row; values must match the schema's columns in order and type.
+    pub fn append(&mut self, row: &[Value]) -> Result<(), ExtractError> {
+        if row.len() != self.builders.len() {
+            return Err(ExtractError::Internal(format!(
+                "table `{}` has {} columns, a row of {} was appended",
+                self.name,
+                self.builders.len(),
+                row.len()
+            )));
+        }
+        for (index, (builder, value)) in self.builders.iter_mut().zip(row).enumerate() {
+            let field = self.schema.field(index);
+            if matches!(value, Value::Null) && !field.is_nullable() {
+                return Err(ExtractError::Internal(format!(
+                    "table `{}` column `{}` is required, a null was appended",
+                    self.name,
+                    field.name()
+                )));
+            }
+            let ok = match (builder, value) {
+                (Builder::Utf8(b), Value::Str(v)) => {
+                    b.append_value(v);
+                    true
+                }
+                (Builder::Utf8(b), Value::Null) => {
+                    b.append_null();
+                    true
+                }
+                (Builder::Int32(b), Value::Int32(v)) => {
+                    b.append_value(*v);
+                    true
+                }
+                (Builder::Int32(b), Value::Null) => {
+                    b.append_null();
+                    true
+                }
+                (Builder::Int64(b), Value::Null) => {
+                    b.append_null();
+                    true
+                }
+                (Builder::Float64(b), Value::Null) => {
+                    b.append_null();
+                    true
+                }
+                (Builder::Boolean(b), Value::Bool(v)) => {
+                    b.append_value(*v);
+                    true
+                }
+                (Builder::Boolean(b), Value::Null) => {
+                    b.append_null();
+                    true
+                }
+                (Builder::Date32(b), Value::Date(v)) => {
+                    b.append_value(date32(*v));
+                    true
+                }
+                (Builder::Date32(b), Value::Null) => {
+                    b.append_null();
+                    true
+                }
+                _ => false,
+            };
+            if !ok {
+                return Err(ExtractError::Internal(format!(
+                    "table `{}` column `{}` is {}, a {value:?} was appended",
+                    self.name,
+                    field.name(),
+                    field.data_type()
+                )));
+            }
+        }
+        self.rows += 1;
+        Ok(())
+    }
+
+    /// The finished table.
+    pub fn finish(mut self) -> Result<RecordBatch, ExtractError> {
+        let columns: Vec<ArrayRef> = self
+            .builders
+            .iter_mut()
+            .map(|builder| -> ArrayRef {
+                match builder {
+                    Builder::Utf8(b) => Arc::new(b.finish()),
+                    Builder::Int32(b) => Arc::new(b.finish()),
+                    Builder::Int64(b) => Arc::new(b.finish()),
+                    Builder::Float64(b) => Arc::new(b.finish()),
+                    Builder::Boolean(b) => Arc::new(b.finish()),
+                    Builder::Date32(b) => Arc::new(b.finish()),
+                }
+            })
+            .collect();
+        RecordBatch::try_new(self.schema.clone(), columns)
+            .map_err(|error| ExtractError::Internal(format!("table `{}`: {error}", self.name)))
+    }
+}
+
+/// Writes a batch as one Parquet file: zstd(1), dictionary encoding and page statistics
+/// on, 1Mi-row groups (`performance.md`: the sweet spot on this machine).
+pub fn write_parquet(path: &Path, batch: &RecordBatch) -> Result<(), ExtractError> {
+    let file = File::create(path).map_err(|source| ExtractError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let properties = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).unwrap_or_default()))
+        .set_max_row_group_row_count(Some(1 << 20))
+        .set_created_by(format!("cwsw {}", env!("CARGO_PKG_VERSION")))
+        .build();
+    let parquet_error = |error: parquet::errors::ParquetError| ExtractError::Parquet {
+        path: path.to_path_buf(),
+        message: error.to_string(),
+    };
+    let mut writer =
+        ArrowWriter::try_new(file, batch.schema(), Some(properties)).map_err(parquet_error)?;
+    writer.write(batch).map_err(parquet_error)?;
+    writer.close().map_err(parquet_error)?;
+    Ok(())
+}
+
+/// A folder written under a temporary name and renamed into place when complete, so a
+/// killed run leaves the previous folder or none, never half of one.
+pub struct AtomicDir {
+    target: PathBuf,
+    staging: PathBuf,
+}
+
+impl AtomicDir {
+    /// Starts a staging folder beside `target`.
+    pub fn new(target: &Path) -> Result<Self, ExtractError> {
+        let name = target
+            .file_name()
+            .map(|name| name.to_string_lossy().to_string())
+            .unwrap_or_else(|| "warehouse".to_string());
+        let parent = target
+            .parent()
+            .filter(|parent| !parent.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        std::fs::create_dir_all(parent).map_err(|source| ExtractError::Io {
+            path: parent.to_path_buf(),
+            source,
+        })?;
+        let staging = parent.join(format!(".{name}.partial-{}", std::process::id()));
+        if staging.exists() {
+            std::fs::remove_dir_all(&staging).map_err(|source| ExtractError::Io {
+                path: staging.clone(),
+                source,
+            })?;
+        }
+        std::fs::create_dir_all(&staging).map_err(|source| ExtractError::Io {
+            path: staging.clone(),
+            source,
+        })?;
+        Ok(Self {
+            target: target.to_path_buf(),
+            staging,
+        })
+    }
+
+    /// Where to write files.
+    pub fn path(&self) -> &Path {
+        &self.staging
+    }
+
+    /// Moves the staging folder into place, replacing any previous one.
+    pub fn commit(self) -> Result<(), ExtractError> {
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| ExtractError::Io { path, source }
+        };
+        if self.target.exists() {
+            let old = self.staging.with_extension("old");
+            std::fs::rename(&self.target, &old).map_err(io(&self.target))?;
+            std::fs::rename(&self.staging, &self.target).map_err(io(&self.staging))?;
+            std::fs::remove_dir_all(&old).map_err(io(&old))?;
+        } else {
+            std::fs::rename(&self.staging, &self.target).map_err(io(&self.staging))?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,142 @@
+//! Extract over a synthetic LA with records made invalid on purpose.
+
+use std::path::Path;
+
+use cwsw_dictionary::Dictionary;
+use cwsw_extract::{ExtractError, ExtractOptions, PseudonymisationKey, extract};
+use cwsw_synth::{SynthOptions, generate, write_returns};
+
+fn fake_key() -> PseudonymisationKey {
+    PseudonymisationKey::from_bytes(b"obviously-fake-test-key-0123456789abcdef".to_vec())
+        .expect("long enough")
+}
+
+fn synthetic_la(dir: &Path, invalid_rate: f64) -> cwsw_synth::WrittenReturns {
+    let options = SynthOptions {
+        pupils: 1500,
+        invalid_rate,
+        seed: 11,
+        ..SynthOptions::default()
+    };
+    write_returns(&generate(&options), &options, dir).expect("writes")
+}
+
+#[test]
+fn planted_errors_are_rejected_by_their_rules_and_the_ledger_balances() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let raw = dir.path().join("raw");
+    let written = synthetic_la(&raw, 0.01);
+    let planted = |kind: &str| {
+        written
+            .planted
+            .iter()
+            .filter(|error| error.kind == kind)
+            .count()
+    };
+    assert!(
+        planted("UPN check letter") > 0
+            && planted("closure before referral") > 0
+            && planted("DECOM not a date") > 0
+    );
+    let summary = extract(
+        &ExtractOptions {
+            input: raw,
+            output: dir.path().join("warehouse"),
+            la_code: None,
+        },
+        &fake_key(),
+        &Dictionary::embedded().expect("dictionary"),
+    )
+    .expect("extract succeeds");
+    let rejected = |rule: &str| {
+        summary
+            .rejects
+            .iter()
+            .filter(|reject| reject.rule_id == rule)
+            .count()
+    };
+    assert_eq!(rejected("UPN-INVALID"), planted("UPN check letter"));
+    assert_eq!(
+        rejected("CIN-CLOSURE-BEFORE-REFERRAL"),
+        planted("closure before referral")
+    );
+    assert_eq!(rejected("DATE-INVALID"), planted("DECOM not a date"));
+    // A row planted with both a bad UPN and too much absence is rejected for its UPN.
+    let absence = rejected("SC-ABSENCE-ABOVE-POSSIBLE");
+    assert!(absence <= planted("absence above possible"));
+    assert!(absence + planted("UPN check letter") >= planted("absence above possible"));
+    for ((file, table), entry) in &summary.ledger {
+        assert!(entry.balances(), "{file} {table}: {entry:?}");
+    }
+    let read: u64 = summary.ledger.values().map(|entry| entry.read).sum();
+    assert!(read > 10_000, "rows read: {read}");
+    // Identifiers are never quoted in rejects.
+    for reject in &summary.rejects {
+        if matches!(
+            reject.field.as_deref(),
+            Some("upn" | "UPN" | "LAchildID" | "CHILD")
+        ) {
+            assert_eq!(reject.value, None, "{reject:?}");
+        }
+    }
+}
+
+#[test]
+fn a_truncated_file_stops_extract_and_keeps_the_previous_warehouse() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let raw = dir.path().join("raw");
+    synthetic_la(&raw, 0.0);
+    let warehouse = dir.path().join("warehouse");
+    let options = ExtractOptions {
+        input: raw.clone(),
+        output: warehouse.clone(),
+        la_code: None,
+    };
+    let dictionary = Dictionary::embedded().expect("dictionary");
+    extract(&options, &fake_key(), &dictionary).expect("first extract");
+    let before = std::fs::read(warehouse.join("pupil_terms.parquet")).expect("written");
+    let cin = raw.join("cin_census/cin_census_2022.xml");
+    let text = std::fs::read_to_string(&cin).expect("xml");
+    std::fs::write(&cin, &text[..text.len() / 2]).expect("truncate");
+    let error = extract(&options, &fake_key(), &dictionary).expect_err("a truncated file fails");
+    let message = error.to_string();
+    assert!(matches!(error, ExtractError::Malformed { .. }), "{message}");
+    assert!(message.contains("cin_census_2022.xml line "), "{message}");
+    assert!(message.contains("truncated"), "{message}");
+    assert_eq!(
+        std::fs::read(warehouse.join("pupil_terms.parquet")).expect("kept"),
+        before
+    );
+}
+
+#[test]
+fn the_same_inputs_and_key_give_the_same_bytes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let raw = dir.path().join("raw");
+    synthetic_la(&raw, 0.005);
+    let dictionary = Dictionary::embedded().expect("dictionary");
+    let run = |name: &str| {
+        let output = dir.path().join(name);
+        extract(
+            &ExtractOptions {
+                input: raw.clone(),
+                output: output.clone(),
+                la_code: None,
+            },
+            &fake_key(),
+            &dictionary,
+        )
+        .expect("extract");
+        output
+    };
+    let (a, b) = (run("a"), run("b"));
+    for entry in std::fs::read_dir(&a).expect("a") {
+        let path = entry.expect("entry").path();
+        let name = path.file_name().expect("name");
+        assert_eq!(
+            std::fs::read(&path).expect("a"),
+            std::fs::read(b.join(name)).expect("b"),
+            "{name:?}"
+        );
+    }
+}

@@ -1,0 +1,385 @@
+//! End-to-end tests of `cwsw demo` and `cwsw synth` (issue 2's acceptance).
+//!
+//! The default-size demo runs once and every test below reads its outputs.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use aho_corasick::AhoCorasick;
+use arrow::array::{Array, AsArray};
+use arrow::datatypes::DataType;
+
+struct Run {
+    _dir: tempfile::TempDir,
+    out: PathBuf,
+    stdout: String,
+    stderr: String,
+}
+
+fn cwsw(args: &[&str]) -> (String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_cwsw"))
+        .args(args)
+        .output()
+        .expect("cwsw runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    assert!(output.status.success(), "cwsw {args:?} failed:\n{stderr}");
+    (stdout, stderr)
+}
+
+fn demo_run(pupils: Option<&str>) -> Run {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("d");
+    let out_text = out.to_string_lossy().to_string();
+    let mut args = vec!["demo", "--out", out_text.as_str()];
+    if let Some(pupils) = pupils {
+        args.extend(["--pupils", pupils]);
+    }
+    let (stdout, stderr) = cwsw(&args);
+    Run {
+        _dir: dir,
+        out,
+        stdout,
+        stderr,
+    }
+}
+
+/// The default-size demo, run once.
+fn default_demo() -> &'static Run {
+    static DEMO: OnceLock<Run> = OnceLock::new();
+    DEMO.get_or_init(|| demo_run(None))
+}
+
+fn files_under(root: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut folders = vec![root.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).expect("readable") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                folders.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+fn read_csv(path: &Path) -> Vec<BTreeMap<String, String>> {
+    let mut reader = csv::Reader::from_path(path).expect("csv opens");
+    let headers = reader.headers().expect("header").clone();
+    reader
+        .records()
+        .map(|record| {
+            let record = record.expect("record");
+            headers
+                .iter()
+                .map(str::to_string)
+                .zip(record.iter().map(str::to_string))
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn demo_writes_the_layout() {
+    let run = default_demo();
+    let out = &run.out;
+    assert!(out.join("raw/cin_census").is_dir());
+    assert!(out.join("raw/ssda903").is_dir());
+    assert!(out.join("raw/school_census").is_dir());
+    let with_extension = |dir: &str, extension: &str| {
+        files_under(&out.join(dir))
+            .into_iter()
+            .filter(|path| path.to_string_lossy().ends_with(extension))
+            .count()
+    };
+    assert!(
+        with_extension("warehouse", ".parquet") >= 7,
+        "warehouse Parquet"
+    );
+    assert!(
+        with_extension("measures", ".parquet") >= 1,
+        "measures Parquet"
+    );
+    let submission = files_under(&out.join("submission"));
+    let data: Vec<_> = submission
+        .iter()
+        .filter(|path| {
+            path.extension().is_some_and(|ext| ext == "csv")
+                && !path.to_string_lossy().contains(".meta.")
+                && !path.to_string_lossy().contains(".suppression.")
+        })
+        .collect();
+    assert!(!data.is_empty(), "a submission data file");
+    for path in data {
+        let meta = path.with_extension("meta.csv");
+        assert!(meta.exists(), "{} has its .meta.csv", path.display());
+    }
+    let report = std::fs::read_to_string(out.join("report.html")).expect("report");
+    assert!(
+        report.contains("<svg"),
+        "the report has an inline SVG chart"
+    );
+    assert!(
+        !report.contains("src=\"http") && !report.contains("<link"),
+        "the report loads nothing from the network"
+    );
+    assert!(
+        run.stdout.contains("report.html") && run.stdout.contains("submission"),
+        "prints where the outputs are: {}",
+        run.stdout
+    );
+}
+
+#[test]
+fn absence_lands_in_the_national_bands() {
+    let run = default_demo();
+    let rows = read_csv(&run.out.join("submission/absence.csv"));
+    let rate = |year: &str, group: &str| -> String {
+        rows.iter()
+            .find(|row| row["time_period"] == year && row["social_care_group"] == group)
+            .unwrap_or_else(|| panic!("a row for {year} {group}"))["pt_overall"]
+            .clone()
+    };
+    let number = |text: String| {
+        text.parse::<f64>()
+            .unwrap_or_else(|_| panic!("`{text}` is a number"))
+    };
+    // England: 4.7% in 2018/19 (domain.md §2); 2019/20 was not collected.
+    for year in ["201819", "202021"] {
+        let value = number(rate(year, "All pupils comparison"));
+        assert!((4.0..=6.0).contains(&value), "All pupils {year}: {value}");
+    }
+    assert_eq!(rate("201920", "All pupils comparison"), "x");
+    // England: 7.6% in 2021/22; CINO 16.2–17.7% from 2021/22.
+    for year in ["202122", "202223", "202324", "202425"] {
+        let all = number(rate(year, "All pupils comparison"));
+        assert!((6.0..=9.0).contains(&all), "All pupils {year}: {all}");
+        let cino = number(rate(year, "CINO at 31 March"));
+        assert!((13.0..=20.0).contains(&cino), "CINO {year}: {cino}");
+    }
+}
+
+/// Every UPN, LAchildID, surname, forename and postcode in the raw returns.
+fn raw_identifiers(raw: &Path) -> Vec<String> {
+    let mut identifiers = std::collections::BTreeSet::new();
+    for path in files_under(raw) {
+        let name = path.to_string_lossy().to_string();
+        if name.ends_with(".xml") {
+            let text = std::fs::read_to_string(&path).expect("xml");
+            for element in ["LAchildID", "UPN", "FormerUPN"] {
+                let open = format!("<{element}>");
+                let close = format!("</{element}>");
+                for piece in text.split(&open).skip(1) {
+                    if let Some(value) = piece.split(&close).next() {
+                        identifiers.insert(value.trim().to_string());
+                    }
+                }
+            }
+        } else if name.ends_with(".csv") {
+            let mut reader = csv::Reader::from_path(&path).expect("csv");
+            let headers = reader.headers().expect("header").clone();
+            let columns: Vec<usize> = headers
+                .iter()
+                .enumerate()
+                .filter(|(_, column)| {
+                    matches!(
+                        column.to_ascii_lowercase().as_str(),
+                        "upn"
+                            | "formerupn"
+                            | "surname"
+                            | "forename"
+                            | "child"
+                            | "postcode"
+                            | "home_post"
+                            | "pl_post"
+                    )
+                })
+                .map(|(index, _)| index)
+                .collect();
+            for record in reader.records() {
+                let record = record.expect("record");
+                for index in &columns {
+                    if let Some(value) = record.get(*index) {
+                        identifiers.insert(value.trim().to_string());
+                    }
+                }
+            }
+        }
+    }
+    // Codes such as UN1 (UPN unknown) are not identifiers.
+    identifiers
+        .into_iter()
+        .filter(|value| value.len() >= 4 && !value.starts_with("UN"))
+        .collect()
+}
+
+/// Every text an output holds: Parquet decoded column by column, other files as text.
+fn output_texts(path: &Path) -> Vec<String> {
+    if path.extension().is_some_and(|ext| ext == "parquet") {
+        let file = std::fs::File::open(path).expect("parquet");
+        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+            .expect("parquet reader")
+            .build()
+            .expect("batches");
+        let mut texts = Vec::new();
+        for batch in reader {
+            let batch = batch.expect("batch");
+            for column in batch.columns() {
+                let strings: Vec<String> = match column.data_type() {
+                    DataType::Utf8 => column
+                        .as_string::<i32>()
+                        .iter()
+                        .flatten()
+                        .map(str::to_string)
+                        .collect(),
+                    DataType::LargeUtf8 => column
+                        .as_string::<i64>()
+                        .iter()
+                        .flatten()
+                        .map(str::to_string)
+                        .collect(),
+                    DataType::Utf8View => column
+                        .as_string_view()
+                        .iter()
+                        .flatten()
+                        .map(str::to_string)
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                texts.extend(strings);
+            }
+        }
+        texts
+    } else {
+        vec![String::from_utf8_lossy(&std::fs::read(path).expect("readable")).to_string()]
+    }
+}
+
+#[test]
+fn no_identifier_leaves_raw() {
+    let run = default_demo();
+    let identifiers = raw_identifiers(&run.out.join("raw"));
+    assert!(
+        identifiers.len() > 10_000,
+        "the raw returns hold identifiers: {}",
+        identifiers.len()
+    );
+    let matcher = AhoCorasick::new(&identifiers).expect("patterns");
+    let mut leaks = Vec::new();
+    let mut scanned = 0;
+    for path in files_under(&run.out) {
+        if path.starts_with(run.out.join("raw")) {
+            continue;
+        }
+        for text in output_texts(&path) {
+            scanned += 1;
+            if let Some(found) = matcher.find(&text) {
+                leaks.push(format!(
+                    "{}: `{}`",
+                    path.display(),
+                    identifiers[found.pattern().as_usize()]
+                ));
+            }
+        }
+    }
+    for (name, text) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
+        if let Some(found) = matcher.find(text) {
+            leaks.push(format!(
+                "{name}: `{}`",
+                identifiers[found.pattern().as_usize()]
+            ));
+        }
+    }
+    assert!(
+        scanned > 100_000,
+        "the warehouse was decoded: {scanned} values"
+    );
+    assert!(
+        leaks.is_empty(),
+        "identifiers found outside raw/: {:?}",
+        &leaks[..leaks.len().min(10)]
+    );
+}
+
+#[test]
+fn demo_submissions_are_byte_identical() {
+    let first = demo_run(Some("3000"));
+    let second = demo_run(Some("3000"));
+    let files = files_under(&first.out.join("submission"));
+    assert!(!files.is_empty());
+    for path in files {
+        let relative = path.strip_prefix(&first.out).expect("under out");
+        let a = std::fs::read(&path).expect("first");
+        let b = std::fs::read(second.out.join(relative)).expect("second");
+        assert!(
+            a == b,
+            "{} differs between two demo runs",
+            relative.display()
+        );
+    }
+}
+
+#[test]
+fn synth_is_byte_identical_for_a_seed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = |name: &str, seed: &str| {
+        let out = dir.path().join(name);
+        let out_text = out.to_string_lossy().to_string();
+        cwsw(&[
+            "synth",
+            "--out",
+            &out_text,
+            "--pupils",
+            "2000",
+            "--seed",
+            seed,
+            "--invalid-rate",
+            "0.01",
+        ]);
+        out
+    };
+    let a = run("a", "7");
+    let b = run("b", "7");
+    let c = run("c", "8");
+    let files = files_under(&a);
+    assert!(
+        files.len() > 50,
+        "a whole LA's returns: {} files",
+        files.len()
+    );
+    let mut differs_from_other_seed = false;
+    for path in files {
+        let relative = path.strip_prefix(&a).expect("under a");
+        let bytes = std::fs::read(&path).expect("a");
+        assert!(
+            bytes == std::fs::read(b.join(relative)).expect("b"),
+            "{} differs for the same seed",
+            relative.display()
+        );
+        differs_from_other_seed |=
+            std::fs::read(c.join(relative)).map_or(true, |other| other != bytes);
+    }
+    assert!(differs_from_other_seed, "another seed gives other files");
+}
+
+#[test]
+fn dictionary_renders_as_markdown() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().to_string_lossy().to_string();
+    cwsw(&["dictionary", "--out", &out]);
+    let index = std::fs::read_to_string(dir.path().join("index.md")).expect("index");
+    assert!(index.contains("[`pupil_terms`](pupil_terms.md)"), "{index}");
+    assert!(index.contains("[`cin_episode`](cin_episode.md)"), "{index}");
+    let page =
+        std::fs::read_to_string(dir.path().join("cin_child.md")).expect("a source table page");
+    assert!(page.contains("| `UPN` | string |"), "{page}");
+    assert!(page.contains("Identifier: never output"), "{page}");
+    let lists = std::fs::read_to_string(dir.path().join("code-lists.md")).expect("code lists");
+    assert!(lists.contains("## attendance_code"), "code lists render");
+}
