@@ -81,10 +81,13 @@ pub fn extract(
     progress.stage(&format!(
         "extract: {accepted} rows accepted, {rejected} rejected; ledger balances"
     ));
+    let mut reasons: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
     for skipped in &summary.skipped {
+        *reasons.entry(skipped.reason.as_str()).or_default() += 1;
+    }
+    for (reason, count) in reasons {
         progress.stage(&format!(
-            "extract: not extracted: {} ({})",
-            skipped.file, skipped.reason
+            "extract: {count} files not extracted: {reason} (listed in extract.json)"
         ));
     }
     Ok(summary)
@@ -185,9 +188,12 @@ pub fn quality(summary: &ExtractSummary) -> DataQuality {
 }
 
 pub fn demo(out: &Path, pupils: usize, seed: u64, progress: &mut Progress) -> Result<DemoOutputs> {
+    // A few records invalid on purpose, as in any real return, so the report's
+    // data-quality section has something to show.
     let options = SynthOptions {
         pupils,
         seed,
+        invalid_rate: 0.001,
         ..SynthOptions::default()
     };
     let raw = out.join("raw");

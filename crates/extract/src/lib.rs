@@ -305,6 +305,7 @@ pub fn extract(
     for files in census_files.values() {
         school_census::read_census(files, &mut context)?;
     }
+    let la_code = context.la_code.clone();
     let (audit, tables) = context.into_parts();
     for ((file, table), entry) in &audit.ledger {
         if !entry.balances() {
@@ -341,7 +342,7 @@ pub fn extract(
     let run = serde_json::json!({
         "tool": format!("cwsw {}", env!("CARGO_PKG_VERSION")),
         "key_id": key.key_id(),
-        "la_code": options.la_code,
+        "la_code": la_code,
         "tables": counts,
         "skipped": skipped.iter().map(|file| serde_json::json!({"file": file.file, "reason": file.reason})).collect::<Vec<_>>(),
     });

@@ -183,6 +183,48 @@ fn absence_chart(table: &PublishedTable) -> String {
     svg
 }
 
+/// The gap between children in need (CINO) and all pupils, in plain words, for the
+/// first and last years in which both are published.
+fn absence_findings(table: &PublishedTable) -> String {
+    let Some(rate) = indicator_index(table, "pt_overall") else {
+        return String::new();
+    };
+    let value = |year, group: &str| {
+        table
+            .rows
+            .iter()
+            .find(|row| row.year == year && row.group == group)
+            .and_then(|row| row.cells[rate].number())
+    };
+    let mut years: Vec<_> = table.rows.iter().map(|row| row.year).collect();
+    years.dedup();
+    let gaps: Vec<_> = years
+        .iter()
+        .filter_map(|year| {
+            let cino = value(*year, "CINO at 31 March")?;
+            let all = value(*year, "All pupils comparison")?;
+            Some((*year, cino, all))
+        })
+        .collect();
+    let (Some(first), Some(last)) = (gaps.first(), gaps.last()) else {
+        return String::new();
+    };
+    let sentence = |(year, cino, all): &(cwsw_dictionary::AcademicYear, f64, f64)| {
+        format!(
+            "in {year}, children in need (CINO) missed {cino:.1}% of their sessions against {all:.1}% for all pupils, a gap of {:.1} percentage points",
+            cino - all
+        )
+    };
+    if first.0 == last.0 {
+        return format!("<p><b>What this shows:</b> {}.</p>\n", sentence(first));
+    }
+    format!(
+        "<p><b>What this shows:</b> {}; {}. These are descriptive figures: the gap moves with the whole school population, so compare it with the all-pupils line before reading it as an effect of the role.</p>\n",
+        sentence(first),
+        sentence(last)
+    )
+}
+
 fn cell_html(cell: &Cell) -> String {
     match cell {
         Cell::Value(text) => escape(text),
@@ -214,8 +256,9 @@ pub fn render(input: &ReportInput) -> String {
             .map(|row| row.year.to_string())
             .unwrap_or_default(),
     );
-    html.push_str("<h2>Attendance: overall absence</h2>\n<p>Absence sessions as a share of possible sessions, pupils of compulsory school age, by the DfE's social care groups at 31 March (the hierarchy CLA &gt; CPP &gt; CIN makes the groups exclusive). Bars show 95% confidence intervals (ratio estimator, pupils as the unit). The Virtual School Head role was extended to children with a social worker from September 2021 (2021/22).</p>\n");
+    html.push_str("<h2>Attendance: overall absence</h2>\n<p>Absence sessions as a share of possible sessions, pupils of compulsory school age, by the DfE's social care groups at 31 March. A child is counted once, in the first of CLA, CPP and CIN that applies, so CINO, CPPO and CLA do not overlap. Bars show 95% confidence intervals (ratio estimator, pupils as the unit). The Virtual School Head role was extended to children with a social worker from September 2021 (2021/22).</p>\n");
     html.push_str(&absence_chart(table));
+    html.push_str(&absence_findings(table));
     html.push_str("<p class=\"note\"><b>c</b>: suppressed to protect pupils (a count from 1 to 5, or a figure derived from one). <b>x</b>: not collected (no attendance was collected for the spring and summer terms of 2019/20). <b>z</b>: not applicable.</p>\n");
     let columns = [
         "t_pupils",
@@ -270,4 +313,58 @@ pub fn render(input: &ReportInput) -> String {
         escape(&input.tool)
     );
     html
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cwsw_dictionary::AcademicYear;
+    use cwsw_publish::{ABSENCE_INDICATORS, PublishedRow, local_authority};
+
+    fn row(year: i32, group: &str, overall: Cell) -> PublishedRow {
+        let mut cells = vec![Cell::Value("100".into()); ABSENCE_INDICATORS.len()];
+        let index = ABSENCE_INDICATORS
+            .iter()
+            .position(|indicator| indicator.name == "pt_overall")
+            .expect("indicator");
+        cells[index] = overall;
+        PublishedRow {
+            year: AcademicYear::starting(year),
+            group: group.to_string(),
+            cells,
+        }
+    }
+
+    #[test]
+    fn renders_symbols_chart_and_findings() {
+        let table = PublishedTable {
+            name: "absence",
+            indicators: ABSENCE_INDICATORS,
+            la: *local_authority("801").expect("known"),
+            rows: vec![
+                row(2018, "All pupils comparison", Cell::Value("4.7".into())),
+                row(2018, "CINO at 31 March", Cell::Value("11.5".into())),
+                row(2019, "All pupils comparison", Cell::NotAvailable),
+                row(2019, "CINO at 31 March", Cell::NotAvailable),
+                row(2021, "All pupils comparison", Cell::Value("7.6".into())),
+                row(2021, "CINO at 31 March", Cell::Value("16.2".into())),
+                row(2021, "CPPO at 31 March", Cell::Suppressed),
+            ],
+            suppressed: vec![],
+        };
+        let html = render(&ReportInput {
+            absence: &table,
+            quality: &DataQuality::default(),
+            tool: "cwsw test".into(),
+        });
+        assert!(html.contains("<svg"));
+        assert!(html.contains("in 2018/19, children in need (CINO) missed 11.5% of their sessions against 4.7% for all pupils, a gap of 6.8 percentage points"), "{html}");
+        assert!(
+            html.contains("in 2021/22, children in need (CINO) missed 16.2%"),
+            "{html}"
+        );
+        assert!(html.contains("<abbr title=\"suppressed: fewer than 6 pupils\">c</abbr>"));
+        assert!(html.contains("<abbr title=\"not collected this year\">x</abbr>"));
+        assert!(html.contains("Bristol, City of"));
+    }
 }
