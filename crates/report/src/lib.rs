@@ -65,8 +65,8 @@ fn indicator_index(table: &PublishedTable, name: &str) -> Option<usize> {
 /// its 95% interval as a bar; suppressed (`c`) and not collected (`x`) years are gaps
 /// labelled as such.
 fn absence_chart(table: &PublishedTable) -> String {
-    let (width, height) = (760.0, 360.0);
-    let (left, right, top, bottom) = (60.0, 210.0, 20.0, 50.0);
+    let (width, height) = (820.0, 360.0);
+    let (left, right, top, bottom) = (60.0, 250.0, 20.0, 50.0);
     let plot_width = width - left - right;
     let plot_height = height - top - bottom;
     let mut years: Vec<_> = table.rows.iter().map(|row| row.year).collect();
@@ -104,6 +104,17 @@ fn absence_chart(table: &PublishedTable) -> String {
             "<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\" font-size=\"12\">{year}</text>",
             x(index),
             height - bottom + 20.0
+        );
+    }
+    // The role was extended to children with a social worker in September 2021.
+    if let Some(index) = years.iter().position(|year| year.start_year() == 2021) {
+        let boundary = x(index) - plot_width / years.len().max(1) as f64 / 2.0;
+        let _ = writeln!(
+            svg,
+            "<line x1=\"{boundary:.1}\" x2=\"{boundary:.1}\" y1=\"{top}\" y2=\"{}\" stroke=\"#505a5f\" stroke-dasharray=\"4 3\"/><text x=\"{:.1}\" y=\"{}\" font-size=\"11\" fill=\"#505a5f\">role extended, Sep 2021</text>",
+            top + plot_height,
+            boundary + 4.0,
+            top + 12.0
         );
     }
     for (order, (group, colour)) in CHART_GROUPS.iter().enumerate() {
@@ -241,7 +252,7 @@ pub fn render(input: &ReportInput) -> String {
     let mut html = String::new();
     let _ = write!(
         html,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Children with a social worker: evaluation report, {name}</title>\n<style>\nbody{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#0b0c0c;line-height:1.45}}\ntable{{border-collapse:collapse;font-size:0.85rem;margin:1rem 0}}\nth,td{{border:1px solid #b1b4b6;padding:0.25rem 0.5rem;text-align:right}}\nth:first-child,td:first-child{{text-align:left}}\nabbr{{text-decoration:none;font-weight:bold}}\n.note{{color:#505a5f;font-size:0.9rem}}\n</style>\n</head>\n<body>\n<h1>Children with a social worker: evaluation report</h1>\n<p>{name} ({code}), {region}. Academic years {first} to {last}.</p>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Children with a social worker: evaluation report, {name}</title>\n<style>\nbody{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#0b0c0c;line-height:1.45}}\ntable{{border-collapse:collapse;font-size:0.85rem;margin:1rem 0}}\nth,td{{border:1px solid #b1b4b6;padding:0.25rem 0.5rem;text-align:right}}\nth:nth-child(-n+2),td:nth-child(-n+2){{text-align:left}}\nabbr{{text-decoration:none;font-weight:bold}}\n.note{{color:#505a5f;font-size:0.9rem}}\n</style>\n</head>\n<body>\n<h1>Children with a social worker: evaluation report</h1>\n<p>{name} ({code}), {region}. Academic years {first} to {last}.</p>\n",
         name = escape(la.la_name),
         code = la.old_la_code,
         region = escape(la.region_name),
