@@ -57,6 +57,7 @@ rules! {
     EPISODE_END_BEFORE_START = "903-DEC-BEFORE-DECOM", Error, "an episode of care ends (DEC) before it starts (DECOM)", "SSDA903 103";
     SESSIONS_NEGATIVE = "SC-SESSIONS-NEGATIVE", Error, "a session count is negative or not a whole number", "";
     ABSENCE_ABOVE_POSSIBLE = "SC-ABSENCE-ABOVE-POSSIBLE", Error, "authorised plus unauthorised absence exceeds possible sessions", "school census 2450";
+    ATTENDANCE_CODE = "SC-ATTENDANCE-CODE", Error, "a session-reason row's attendance code is not valid for the census year: its sessions are not counted", "school census attendance codes (2024 regulations)";
     DUPLICATE = "DUPLICATE", Error, "the row repeats one already read (same child and referral date, or same pupil, term and school)", "CIN 8840";
     SEX_SCHEMA = "CIN-SEX-SCHEMA", Warning, "GenderCurrent used in a 2025 or later return, or Sex before 2025", "CIN 2025 schema";
 }

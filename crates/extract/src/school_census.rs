@@ -222,7 +222,7 @@ fn read_details(
                 .lookup(code, file.year)
                 .map(|value| value.meaning.clone().unwrap_or_default())
             else {
-                context.audit.report(rules::CODE_UNKNOWN, relative, here, source_table, format!("`attendancereason` is `{code}`, not an attendance code in {}: the row is not counted", file.year), "attendancereason", Some(code));
+                context.audit.report(rules::ATTENDANCE_CODE, relative, here, source_table, format!("`attendancereason` is `{code}`, not an attendance code in {}: the row is not counted", file.year), "attendancereason", Some(code));
                 context
                     .audit
                     .count(relative, source_table, Outcome::Rejected);
