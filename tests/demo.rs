@@ -383,3 +383,49 @@ fn dictionary_renders_as_markdown() {
     let lists = std::fs::read_to_string(dir.path().join("code-lists.md")).expect("code lists");
     assert!(lists.contains("## attendance_code"), "code lists render");
 }
+
+#[test]
+fn no_suppressed_count_can_be_recovered_by_subtraction() {
+    let run = default_demo();
+    let rows = read_csv(&run.out.join("submission/absence.csv"));
+    let relations: &[(&str, &[&str])] = &[
+        (
+            "CIN at 31 March",
+            &["CINO at 31 March", "CPPO at 31 March", "CLA at 31 March"],
+        ),
+        (
+            "CLA at 31 March",
+            &[
+                "CLA 12 months at 31 March",
+                "CLA less than 12 months at 31 March",
+            ],
+        ),
+    ];
+    let mut suppressed_somewhere = false;
+    for year in ["201819", "202021", "202122", "202223", "202324", "202425"] {
+        for column in ["t_pupils", "t_pupils_pa_10_exact", "t_pupils_pa_50_exact"] {
+            for (total, parts) in relations {
+                let hidden = parts
+                    .iter()
+                    .chain([total])
+                    .filter(|group| {
+                        rows.iter().any(|row| {
+                            row["time_period"] == year
+                                && row["social_care_group"] == **group
+                                && row[column] == "c"
+                        })
+                    })
+                    .count();
+                suppressed_somewhere |= hidden > 0;
+                assert_ne!(
+                    hidden, 1,
+                    "{year} {column}: a lone `c` among {total} and its parts"
+                );
+            }
+        }
+    }
+    assert!(
+        suppressed_somewhere,
+        "the default demo has suppressed cells to check"
+    );
+}

@@ -4,7 +4,8 @@
 //! [`absence_table`] turns the absence measure's rows into published rows: rates and
 //! intervals from the stats crate, then primary suppression ([`DisclosureRules`]: a
 //! non-zero pupil count of 1–5 becomes `c`, and so does every figure derived from
-//! it), `z` for a zero denominator and `x` where the measure was not collected. Every
+//! it), secondary suppression across the groups that add up ([`ADDITIVE_GROUPS`]),
+//! `z` for a zero denominator and `x` where the measure was not collected. Every
 //! suppressed cell is logged with its reason. [`write_ees`] writes the files.
 //! Only aggregates pass through here: the input is one row per year and group.
 //!
@@ -435,6 +436,7 @@ pub fn absence_table(
 ) -> Result<PublishedTable, PublishError> {
     let mut published = Vec::new();
     let mut suppressed = Vec::new();
+    let mut counts = Vec::new();
     for year in &publication.years {
         for group in &publication.groups {
             let time_period = year.time_period();
@@ -471,6 +473,7 @@ pub fn absence_table(
                     },
                 )?
             };
+            counts.push([row.pupils, row.persistent, row.severe]);
             published.push(PublishedRow {
                 year: *year,
                 group: group.clone(),
@@ -478,6 +481,7 @@ pub fn absence_table(
             });
         }
     }
+    secondary_suppression(&mut published, &counts, &mut suppressed);
     Ok(PublishedTable {
         name: "absence",
         indicators: ABSENCE_INDICATORS,
@@ -578,6 +582,104 @@ fn absence_cells(
         }
     }
     Ok(cells)
+}
+
+/// Groups that add up: the total is the sum of its parts (domain.md §1: the hierarchy
+/// CLA > CPP > CIN makes CINO, CPPO and CLA a partition of CIN at 31 March).
+pub const ADDITIVE_GROUPS: &[(&str, &[&str])] = &[
+    (
+        "CIN at 31 March",
+        &["CINO at 31 March", "CPPO at 31 March", "CLA at 31 March"],
+    ),
+    (
+        "CLA at 31 March",
+        &[
+            "CLA 12 months at 31 March",
+            "CLA less than 12 months at 31 March",
+        ],
+    ),
+];
+
+/// The count indicators of the absence file and the figures derived from each: a
+/// suppressed pupil count hides the whole row; a suppressed absentee count hides its rates.
+const COUNT_COLUMNS: &[(usize, &[usize])] = &[
+    (0, &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]),
+    (10, &[11, 12, 13]),
+    (14, &[15]),
+];
+
+/// Secondary suppression (domain.md §3, §8 point 7): wherever a total and its parts
+/// leave exactly one count suppressed, that count could be recovered by subtraction, so
+/// the smallest non-zero other count of the relation (a part, else the total) is
+/// suppressed too, with the figures derived from it. Repeats until no relation has a
+/// lone suppressed count, since a group can sit in two relations.
+fn secondary_suppression(
+    rows: &mut [PublishedRow],
+    counts: &[[u64; 3]],
+    log: &mut Vec<SuppressedCell>,
+) {
+    loop {
+        let mut changed = false;
+        for (slot, (column, derived)) in COUNT_COLUMNS.iter().enumerate() {
+            for (total, parts) in ADDITIVE_GROUPS {
+                let years: Vec<AcademicYear> = rows.iter().map(|row| row.year).collect();
+                for year in years {
+                    let position = |group: &str| {
+                        rows.iter()
+                            .position(|row| row.year == year && row.group == group)
+                    };
+                    let Some(total_index) = position(total) else {
+                        continue;
+                    };
+                    let part_indices: Vec<usize> =
+                        parts.iter().filter_map(|part| position(part)).collect();
+                    let members: Vec<usize> =
+                        part_indices.iter().copied().chain([total_index]).collect();
+                    let hidden = members
+                        .iter()
+                        .filter(|index| rows[**index].cells[*column] == Cell::Suppressed)
+                        .count();
+                    if hidden != 1 {
+                        continue;
+                    }
+                    // Prefer hiding a part; the total only when no part can be hidden.
+                    let candidate = part_indices
+                        .iter()
+                        .chain([&total_index])
+                        .copied()
+                        .filter(|index| matches!(rows[*index].cells[*column], Cell::Value(_)))
+                        .filter(|index| counts[*index][slot] > 0)
+                        .min_by_key(|index| (counts[*index][slot], *index == total_index, *index));
+                    let Some(index) = candidate else {
+                        continue;
+                    };
+                    let row = &mut rows[index];
+                    row.cells[*column] = Cell::Suppressed;
+                    log.push(SuppressedCell {
+                        time_period: row.year.time_period(),
+                        group: row.group.clone(),
+                        indicator: ABSENCE_INDICATORS[*column].name,
+                        reason: "secondary",
+                    });
+                    for derived_index in *derived {
+                        if matches!(row.cells[*derived_index], Cell::Value(_)) {
+                            row.cells[*derived_index] = Cell::Suppressed;
+                            log.push(SuppressedCell {
+                                time_period: row.year.time_period(),
+                                group: row.group.clone(),
+                                indicator: ABSENCE_INDICATORS[*derived_index].name,
+                                reason: "secondary (derived)",
+                            });
+                        }
+                    }
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
 }
 
 /// The filter default: the comparison group (EES requires one; domain.md §4).
@@ -764,6 +866,110 @@ mod tests {
                 .count(),
             ABSENCE_INDICATORS.len()
         );
+    }
+
+    fn cla_row(group: &str, pupils: u64, persistent: u64) -> AbsenceRow {
+        row(group, pupils, persistent)
+    }
+
+    const GROUPS: &[&str] = &[
+        "CIN at 31 March",
+        "CINO at 31 March",
+        "CPPO at 31 March",
+        "CLA at 31 March",
+        "CLA 12 months at 31 March",
+        "CLA less than 12 months at 31 March",
+    ];
+
+    /// No relation of ADDITIVE_GROUPS may leave exactly one count suppressed.
+    fn assert_nothing_recoverable(table: &PublishedTable) {
+        for (column, _) in COUNT_COLUMNS {
+            for (total, parts) in ADDITIVE_GROUPS {
+                let hidden = parts
+                    .iter()
+                    .chain([total])
+                    .filter(|group| {
+                        table.rows.iter().any(|row| {
+                            row.group == **group && row.cells[*column] == Cell::Suppressed
+                        })
+                    })
+                    .count();
+                assert_ne!(hidden, 1, "{total} column {column}: one lone `c`");
+            }
+        }
+    }
+
+    #[test]
+    fn a_lone_suppressed_part_gets_a_partner() {
+        // CLA 20 = 17 + 3: the 3 is primary; 17 would give it away, so it goes too.
+        let rows = [
+            cla_row("CIN at 31 March", 200, 60),
+            cla_row("CINO at 31 March", 150, 45),
+            cla_row("CPPO at 31 March", 30, 9),
+            cla_row("CLA at 31 March", 20, 6),
+            cla_row("CLA 12 months at 31 March", 17, 6),
+            cla_row("CLA less than 12 months at 31 March", 3, 0),
+        ];
+        let table = absence_table(
+            &rows,
+            &publication(GROUPS, vec![]),
+            &DisclosureRules::default(),
+        )
+        .expect("publishes");
+        let cells = |group: &str| {
+            table
+                .rows
+                .iter()
+                .find(|row| row.group == group)
+                .expect("row")
+                .cells
+                .clone()
+        };
+        assert!(
+            cells("CLA less than 12 months at 31 March")
+                .iter()
+                .all(|cell| *cell == Cell::Suppressed)
+        );
+        assert!(
+            cells("CLA 12 months at 31 March")
+                .iter()
+                .all(|cell| *cell == Cell::Suppressed)
+        );
+        assert_eq!(cells("CLA at 31 March")[0], Cell::Value("20".into()));
+        assert!(table.suppressed.iter().any(|cell| cell.group == "CLA 12 months at 31 March" && cell.reason == "secondary"));
+        assert_nothing_recoverable(&table);
+    }
+
+    #[test]
+    fn secondary_suppression_follows_a_chain_of_relations() {
+        // CPPO has 4 pupils (primary). Its partner is the smallest other part of CIN: CLA
+        // (10). CLA is in a second relation, so one of its parts must go as well.
+        let rows = [
+            cla_row("CIN at 31 March", 114, 30),
+            cla_row("CINO at 31 March", 100, 20),
+            cla_row("CPPO at 31 March", 4, 2),
+            cla_row("CLA at 31 March", 10, 8),
+            cla_row("CLA 12 months at 31 March", 7, 6),
+            cla_row("CLA less than 12 months at 31 March", 3, 2),
+        ];
+        let table = absence_table(
+            &rows,
+            &publication(GROUPS, vec![]),
+            &DisclosureRules::default(),
+        )
+        .expect("publishes");
+        assert_nothing_recoverable(&table);
+        let pupils = |group: &str| {
+            table
+                .rows
+                .iter()
+                .find(|row| row.group == group)
+                .expect("row")
+                .cells[0]
+                .clone()
+        };
+        assert_eq!(pupils("CPPO at 31 March"), Cell::Suppressed);
+        assert_eq!(pupils("CINO at 31 March"), Cell::Value("100".into()));
     }
 
     #[test]

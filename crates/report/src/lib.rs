@@ -270,7 +270,7 @@ pub fn render(input: &ReportInput) -> String {
     html.push_str("<h2>Attendance: overall absence</h2>\n<p>Absence sessions as a share of possible sessions, pupils of compulsory school age, by the DfE's social care groups at 31 March. A child is counted once, in the first of CLA, CPP and CIN that applies, so CINO, CPPO and CLA do not overlap. Bars show 95% confidence intervals (ratio estimator, pupils as the unit). The Virtual School Head role was extended to children with a social worker from September 2021 (2021/22).</p>\n");
     html.push_str(&absence_chart(table));
     html.push_str(&absence_findings(table));
-    html.push_str("<p class=\"note\"><b>c</b>: suppressed to protect pupils (a count from 1 to 5, or a figure derived from one). <b>x</b>: not collected (no attendance was collected for the spring and summer terms of 2019/20). <b>z</b>: not applicable.</p>\n");
+    html.push_str("<p class=\"note\"><b>c</b>: suppressed to protect pupils (a count from 1 to 5, a figure derived from one, or a figure hidden so that another cannot be worked out by subtraction). <b>x</b>: not collected (no attendance was collected for the spring and summer terms of 2019/20). <b>z</b>: not applicable.</p>\n");
     let columns = [
         "t_pupils",
         "pt_overall",
