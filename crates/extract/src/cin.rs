@@ -737,8 +737,7 @@ fn emit_child(
                     } else {
                         rules::DATE_INVALID
                     };
-                    context.audit.report(rule, relative, here, table, format!("`{start_field}` is `{}`, not a date (YYYY-MM-DD): the plan is rejected", plan.start), start_field, Some(&plan.start));
-                    context.audit.count(relative, table, Outcome::Rejected);
+                    context.audit.reject(rule, relative, here, table, format!("`{start_field}` is `{}`, not a date (YYYY-MM-DD): the plan is rejected", plan.start), start_field, Some(&plan.start));
                     continue;
                 };
                 let end = if plan.end.is_empty() {
@@ -746,7 +745,7 @@ fn emit_child(
                 } else if let Some(end) = parse_date(&plan.end) {
                     Some(end)
                 } else {
-                    context.audit.report(
+                    context.audit.reject(
                         rules::DATE_INVALID,
                         relative,
                         here,
@@ -758,14 +757,12 @@ fn emit_child(
                         end_field,
                         Some(&plan.end),
                     );
-                    context.audit.count(relative, table, Outcome::Rejected);
                     continue;
                 };
                 if let Some(end) = end
                     && end < start
                 {
-                    context.audit.report(rules::PLAN_END_BEFORE_START, relative, here, table, format!("`{end_field}` {end} is before `{start_field}` {start}: the plan is rejected"), end_field, Some(&plan.end));
-                    context.audit.count(relative, table, Outcome::Rejected);
+                    context.audit.reject(rules::PLAN_END_BEFORE_START, relative, here, table, format!("`{end_field}` {end} is before `{start_field}` {start}: the plan is rejected"), end_field, Some(&plan.end));
                     continue;
                 }
                 if !starts.insert(start) {

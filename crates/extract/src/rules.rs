@@ -155,6 +155,30 @@ impl Audit {
         });
     }
 
+    /// Records an error-rule break and counts the row as rejected.
+    #[allow(clippy::too_many_arguments)]
+    pub fn reject(
+        &mut self,
+        rule: Rule,
+        source_file: &str,
+        location: impl Into<String>,
+        source_table: &str,
+        message: impl Into<String>,
+        field: &str,
+        value: Option<&str>,
+    ) {
+        self.report(
+            rule,
+            source_file,
+            location,
+            source_table,
+            message,
+            field,
+            value,
+        );
+        self.count(source_file, source_table, Outcome::Rejected);
+    }
+
     /// Counts one row read and what came of it.
     pub fn count(&mut self, source_file: &str, source_table: &str, outcome: Outcome) {
         let entry = self

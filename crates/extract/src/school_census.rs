@@ -196,7 +196,7 @@ fn read_details(
             let sessions = match parse_sessions(sessions_text) {
                 Ok(Some(value)) => value,
                 Ok(None) => {
-                    context.audit.report(
+                    context.audit.reject(
                         rules::REQUIRED_MISSING,
                         relative,
                         here,
@@ -205,16 +205,10 @@ fn read_details(
                         "sessions",
                         None,
                     );
-                    context
-                        .audit
-                        .count(relative, source_table, Outcome::Rejected);
                     continue;
                 }
                 Err(()) => {
-                    context.audit.report(rules::SESSIONS_NEGATIVE, relative, here, source_table, format!("`sessions` is `{sessions_text}`, not a whole number of sessions of 0 or more"), "sessions", Some(sessions_text));
-                    context
-                        .audit
-                        .count(relative, source_table, Outcome::Rejected);
+                    context.audit.reject(rules::SESSIONS_NEGATIVE, relative, here, source_table, format!("`sessions` is `{sessions_text}`, not a whole number of sessions of 0 or more"), "sessions", Some(sessions_text));
                     continue;
                 }
             };
@@ -222,10 +216,7 @@ fn read_details(
                 .lookup(code, file.year)
                 .map(|value| value.meaning.clone().unwrap_or_default())
             else {
-                context.audit.report(rules::ATTENDANCE_CODE, relative, here, source_table, format!("`attendancereason` is `{code}`, not an attendance code in {}: the row is not counted", file.year), "attendancereason", Some(code));
-                context
-                    .audit
-                    .count(relative, source_table, Outcome::Rejected);
+                context.audit.reject(rules::ATTENDANCE_CODE, relative, here, source_table, format!("`attendancereason` is `{code}`, not an attendance code in {}: the row is not counted", file.year), "attendancereason", Some(code));
                 continue;
             };
             let key = (
@@ -294,7 +285,7 @@ fn read_pupils(
         let here = format!("line {line}");
         let reject =
             |context: &mut Context, rule, message: String, name: &str, value: Option<&str>| {
-                context.audit.report(
+                context.audit.reject(
                     rule,
                     relative,
                     here.clone(),
@@ -303,9 +294,6 @@ fn read_pupils(
                     name,
                     value,
                 );
-                context
-                    .audit
-                    .count(relative, source_table, Outcome::Rejected);
             };
         let upn = field(&record, Some(upn_column));
         if upn.is_empty() {

@@ -100,7 +100,7 @@ pub(crate) fn read(
                 let child = field(&record, Some(child_column));
                 let [sex, dob, ethnic, upn] = columns.map(|column| field(&record, column));
                 if child.is_empty() {
-                    context.audit.report(
+                    context.audit.reject(
                         rules::REQUIRED_MISSING,
                         relative,
                         here,
@@ -109,9 +109,6 @@ pub(crate) fn read(
                         "CHILD",
                         None,
                     );
-                    context
-                        .audit
-                        .count(relative, source_table, Outcome::Rejected);
                     continue;
                 }
                 if !seen_children.insert(child.to_ascii_uppercase()) {
@@ -134,7 +131,7 @@ pub(crate) fn read(
                 } else if let Some(date) = parse_date(dob) {
                     Some(date)
                 } else {
-                    context.audit.report(
+                    context.audit.reject(
                         rules::DATE_INVALID,
                         relative,
                         here,
@@ -143,9 +140,6 @@ pub(crate) fn read(
                         "DOB",
                         Some(dob),
                     );
-                    context
-                        .audit
-                        .count(relative, source_table, Outcome::Rejected);
                     continue;
                 };
                 let mut warned = false;
@@ -236,7 +230,7 @@ pub(crate) fn read(
                     columns.map(|column| field(&record, column));
                 if child.is_empty() || decom.is_empty() {
                     let name = if child.is_empty() { "CHILD" } else { "DECOM" };
-                    context.audit.report(
+                    context.audit.reject(
                         rules::REQUIRED_MISSING,
                         relative,
                         here,
@@ -245,13 +239,10 @@ pub(crate) fn read(
                         name,
                         None,
                     );
-                    context
-                        .audit
-                        .count(relative, source_table, Outcome::Rejected);
                     continue;
                 }
                 let Some(start) = parse_date(decom) else {
-                    context.audit.report(
+                    context.audit.reject(
                         rules::DATE_INVALID,
                         relative,
                         here,
@@ -260,9 +251,6 @@ pub(crate) fn read(
                         "DECOM",
                         Some(decom),
                     );
-                    context
-                        .audit
-                        .count(relative, source_table, Outcome::Rejected);
                     continue;
                 };
                 let end = if dec.is_empty() {
@@ -270,7 +258,7 @@ pub(crate) fn read(
                 } else if let Some(date) = parse_date(dec) {
                     Some(date)
                 } else {
-                    context.audit.report(
+                    context.audit.reject(
                         rules::DATE_INVALID,
                         relative,
                         here,
@@ -279,15 +267,12 @@ pub(crate) fn read(
                         "DEC",
                         Some(dec),
                     );
-                    context
-                        .audit
-                        .count(relative, source_table, Outcome::Rejected);
                     continue;
                 };
                 if let Some(end) = end
                     && end < start
                 {
-                    context.audit.report(
+                    context.audit.reject(
                         rules::EPISODE_END_BEFORE_START,
                         relative,
                         here,
@@ -296,9 +281,6 @@ pub(crate) fn read(
                         "DEC",
                         Some(dec),
                     );
-                    context
-                        .audit
-                        .count(relative, source_table, Outcome::Rejected);
                     continue;
                 }
                 if !seen_episodes.insert((child.to_ascii_uppercase(), start)) {
