@@ -140,6 +140,11 @@ impl AcademicYear {
     }
 }
 
+/// Days since 1970-01-01: how Arrow's `Date32` stores a date.
+pub fn days_since_epoch(date: NaiveDate) -> i32 {
+    (date - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or(NaiveDate::MIN)).num_days() as i32
+}
+
 fn date(year: i32, month: u32, day: u32) -> NaiveDate {
     // Every call passes a fixed, valid month and day.
     NaiveDate::from_ymd_opt(year, month, day).unwrap_or(NaiveDate::MIN)
@@ -171,6 +176,12 @@ mod tests {
         assert_eq!(AcademicYear::parse("202122"), year);
         assert_eq!(AcademicYear::parse("202120"), None);
         assert_eq!(AcademicYear::parse("2021/23"), None);
+    }
+
+    #[test]
+    fn days_since_epoch_is_date32() {
+        assert_eq!(days_since_epoch(date(1970, 1, 1)), 0);
+        assert_eq!(days_since_epoch(date(2022, 3, 31)), 19_082);
     }
 
     #[test]

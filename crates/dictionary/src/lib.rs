@@ -19,7 +19,7 @@ mod markdown;
 mod model;
 pub mod upn;
 
-pub use academic_year::{AcademicYear, Term};
+pub use academic_year::{AcademicYear, Term, days_since_epoch};
 pub use markdown::render_markdown;
 pub use model::{CodeList, CodeValue, Column, ColumnType, Kind, Table, YearRange};
 

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use arrow::array::RecordBatch;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use chrono::NaiveDate;
-use cwsw_dictionary::AcademicYear;
+use cwsw_dictionary::{AcademicYear, days_since_epoch};
 use datafusion::datasource::MemTable;
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
@@ -137,10 +137,6 @@ pub fn year_parameters(year: AcademicYear) -> Vec<(&'static str, ScalarValue)> {
         ("compulsory_birth_from", date(year.compulsory_birth_from())),
         ("compulsory_birth_to", date(year.compulsory_birth_to())),
     ]
-}
-
-fn days_since_epoch(date: NaiveDate) -> i32 {
-    (date - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or(NaiveDate::MIN)).num_days() as i32
 }
 
 /// Reads a parameter value written as text (`2022-03-31`, `202122`) as its declared type.

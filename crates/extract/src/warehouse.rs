@@ -66,11 +66,6 @@ enum Builder {
     Date32(Date32Builder),
 }
 
-/// Days from 1970-01-01, Arrow's Date32.
-pub fn date32(date: NaiveDate) -> i32 {
-    (date - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or(NaiveDate::MIN)).num_days() as i32
-}
-
 /// A warehouse table being built.
 pub struct TableBuilder {
     name: String,
@@ -160,7 +155,7 @@ impl TableBuilder {
                     true
                 }
                 (Builder::Date32(b), Value::Date(v)) => {
-                    b.append_value(date32(*v));
+                    b.append_value(cwsw_dictionary::days_since_epoch(*v));
                     true
                 }
                 (Builder::Date32(b), Value::Null) => {
