@@ -618,12 +618,13 @@ fn secondary_suppression(
     counts: &[[u64; 3]],
     log: &mut Vec<SuppressedCell>,
 ) {
+    let mut years: Vec<AcademicYear> = rows.iter().map(|row| row.year).collect();
+    years.dedup();
     loop {
         let mut changed = false;
         for (slot, (column, derived)) in COUNT_COLUMNS.iter().enumerate() {
             for (total, parts) in ADDITIVE_GROUPS {
-                let years: Vec<AcademicYear> = rows.iter().map(|row| row.year).collect();
-                for year in years {
+                for year in years.iter().copied() {
                     let position = |group: &str| {
                         rows.iter()
                             .position(|row| row.year == year && row.group == group)
@@ -868,10 +869,6 @@ mod tests {
         );
     }
 
-    fn cla_row(group: &str, pupils: u64, persistent: u64) -> AbsenceRow {
-        row(group, pupils, persistent)
-    }
-
     const GROUPS: &[&str] = &[
         "CIN at 31 March",
         "CINO at 31 March",
@@ -880,6 +877,21 @@ mod tests {
         "CLA 12 months at 31 March",
         "CLA less than 12 months at 31 March",
     ];
+
+    /// The six nested groups with (pupils, persistent absentees), in GROUPS order, published.
+    fn nested_table(counts: [(u64, u64); 6]) -> PublishedTable {
+        let rows: Vec<AbsenceRow> = GROUPS
+            .iter()
+            .zip(counts)
+            .map(|(group, (pupils, persistent))| row(group, pupils, persistent))
+            .collect();
+        absence_table(
+            &rows,
+            &publication(GROUPS, vec![]),
+            &DisclosureRules::default(),
+        )
+        .expect("publishes")
+    }
 
     /// No relation of ADDITIVE_GROUPS may leave exactly one count suppressed.
     fn assert_nothing_recoverable(table: &PublishedTable) {
@@ -902,20 +914,7 @@ mod tests {
     #[test]
     fn a_lone_suppressed_part_gets_a_partner() {
         // CLA 20 = 17 + 3: the 3 is primary; 17 would give it away, so it goes too.
-        let rows = [
-            cla_row("CIN at 31 March", 200, 60),
-            cla_row("CINO at 31 March", 150, 45),
-            cla_row("CPPO at 31 March", 30, 9),
-            cla_row("CLA at 31 March", 20, 6),
-            cla_row("CLA 12 months at 31 March", 17, 6),
-            cla_row("CLA less than 12 months at 31 March", 3, 0),
-        ];
-        let table = absence_table(
-            &rows,
-            &publication(GROUPS, vec![]),
-            &DisclosureRules::default(),
-        )
-        .expect("publishes");
+        let table = nested_table([(200, 60), (150, 45), (30, 9), (20, 6), (17, 6), (3, 0)]);
         let cells = |group: &str| {
             table
                 .rows
@@ -944,20 +943,7 @@ mod tests {
     fn secondary_suppression_follows_a_chain_of_relations() {
         // CPPO has 4 pupils (primary). Its partner is the smallest other part of CIN: CLA
         // (10). CLA is in a second relation, so one of its parts must go as well.
-        let rows = [
-            cla_row("CIN at 31 March", 114, 30),
-            cla_row("CINO at 31 March", 100, 20),
-            cla_row("CPPO at 31 March", 4, 2),
-            cla_row("CLA at 31 March", 10, 8),
-            cla_row("CLA 12 months at 31 March", 7, 6),
-            cla_row("CLA less than 12 months at 31 March", 3, 2),
-        ];
-        let table = absence_table(
-            &rows,
-            &publication(GROUPS, vec![]),
-            &DisclosureRules::default(),
-        )
-        .expect("publishes");
+        let table = nested_table([(114, 30), (100, 20), (4, 2), (10, 8), (7, 6), (3, 2)]);
         assert_nothing_recoverable(&table);
         let pupils = |group: &str| {
             table
