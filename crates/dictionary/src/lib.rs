@@ -70,6 +70,27 @@ pub enum DictionaryError {
 pub struct Dictionary {
     tables: BTreeMap<String, Table>,
     code_lists: BTreeMap<String, CodeList>,
+    rules: Vec<RuleDoc>,
+}
+
+/// A validation rule as the dictionary documents it (`rules/*.yaml`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleDoc {
+    /// Stable id, e.g. `UPN-INVALID`.
+    pub id: String,
+    /// `error` (the row is rejected) or `warning` (kept and logged).
+    pub severity: String,
+    /// What the rule checks.
+    pub message: String,
+    /// The DfE validation rule it mirrors, or empty.
+    pub mirrors: String,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RulesFile {
+    rules: Vec<RuleDoc>,
 }
 
 /// The dictionary's files as compiled into the binary: (path relative to
@@ -86,10 +107,11 @@ impl Dictionary {
         )
     }
 
-    /// Loads every `*.yaml` file under `dir/sources`, `dir/warehouse` and `dir/code-lists`.
+    /// Loads every `*.yaml` file under `dir/sources`, `dir/warehouse`, `dir/code-lists`
+    /// and `dir/rules`.
     pub fn load(dir: &Path) -> Result<Self, DictionaryError> {
         let mut files = Vec::new();
-        for sub in ["sources", "warehouse", "code-lists"] {
+        for sub in ["sources", "warehouse", "code-lists", "rules"] {
             let folder = dir.join(sub);
             let entries = std::fs::read_dir(&folder).map_err(|source| DictionaryError::Io {
                 path: folder.clone(),
@@ -128,8 +150,26 @@ impl Dictionary {
         let mut tables = BTreeMap::new();
         let mut code_lists = BTreeMap::new();
         let mut table_sources = Vec::new();
+        let mut rules = Vec::new();
         for (path, text) in files {
-            if model::is_code_list(text) {
+            if text.lines().any(|line| line.starts_with("rules:")) {
+                let file: RulesFile =
+                    serde_yaml_ng::from_str(text).map_err(|error| DictionaryError::Invalid {
+                        line: error.location().map_or(0, |location| location.line()),
+                        message: error.to_string(),
+                        path: path.clone(),
+                    })?;
+                for rule in file.rules {
+                    if rules.iter().any(|known: &RuleDoc| known.id == rule.id) {
+                        return Err(DictionaryError::Invalid {
+                            line: model::line_of(text, &format!("id: {}", rule.id), 2),
+                            message: format!("rule `{}` is declared twice", rule.id),
+                            path,
+                        });
+                    }
+                    rules.push(rule);
+                }
+            } else if model::is_code_list(text) {
                 let list = model::parse_code_list(&path, text)?;
                 if code_lists.contains_key(&list.name) {
                     return Err(DictionaryError::Invalid {
@@ -170,7 +210,11 @@ impl Dictionary {
                 }
             }
         }
-        Ok(Self { tables, code_lists })
+        Ok(Self {
+            tables,
+            code_lists,
+            rules,
+        })
     }
 
     /// One table by name.
@@ -190,6 +234,11 @@ impl Dictionary {
     /// Every table, sorted by name.
     pub fn tables(&self) -> impl Iterator<Item = &Table> {
         self.tables.values()
+    }
+
+    /// Every validation rule, in the order the rules files give them.
+    pub fn rules(&self) -> &[RuleDoc] {
+        &self.rules
     }
 
     /// Every code list, sorted by name.
@@ -221,13 +270,14 @@ mod tests {
         let dictionary = Dictionary::embedded().expect("embedded dictionary is valid");
         assert!(dictionary.tables().count() > 5);
         assert!(dictionary.code_lists().count() > 5);
+        assert!(dictionary.rules().len() > 10);
     }
 
     #[test]
     fn embedded_files_match_the_folder() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data-dictionary");
         let mut on_disk = Vec::new();
-        for sub in ["sources", "warehouse", "code-lists"] {
+        for sub in ["sources", "warehouse", "code-lists", "rules"] {
             for entry in std::fs::read_dir(root.join(sub)).expect("folder exists") {
                 let name = entry.expect("entry").file_name();
                 on_disk.push(format!("{sub}/{}", name.to_string_lossy()));

@@ -27,8 +27,23 @@ pub fn render_markdown(dictionary: &Dictionary) -> Vec<(String, String)> {
         }
         index.push('\n');
     }
-    index.push_str("## Code lists\n\nSee [code-lists.md](code-lists.md).\n");
+    index.push_str("## Code lists\n\nSee [code-lists.md](code-lists.md).\n\n");
+    index.push_str("## Validation rules\n\nSee [rules.md](rules.md).\n");
     files.push(("index.md".to_string(), index));
+    let mut rules = String::from(
+        "# Validation rules\n\nErrors reject the row; warnings keep it and are logged in `rejects.parquet`.\n\n| id | severity | checks | DfE rule mirrored |\n|---|---|---|---|\n",
+    );
+    for rule in dictionary.rules() {
+        let _ = writeln!(
+            rules,
+            "| `{}` | {} | {} | {} |",
+            rule.id,
+            rule.severity,
+            escape(&rule.message),
+            escape(&rule.mirrors)
+        );
+    }
+    files.push(("rules.md".to_string(), rules));
 
     for table in dictionary.tables() {
         let mut page = format!("# `{}`\n\n{}\n\n", table.name, escape(&table.description));

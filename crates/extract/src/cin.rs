@@ -13,6 +13,8 @@ use quick_xml::events::Event;
 
 use crate::ExtractError;
 use crate::context::{Context, birth_month, parse_bool};
+use crate::key::ChildId;
+use crate::row::{DateFormat, Row, settle};
 use crate::rules::{self, Outcome};
 use crate::warehouse::Value;
 
@@ -30,7 +32,30 @@ struct Plan {
     end: String,
     initial_category: String,
     latest_category: String,
+    /// CPPreviewDate elements, with their lines.
+    reviews: Vec<(u64, String)>,
 }
+
+/// An assessment, section 47 or pre-proceedings block: its fields by element name, and
+/// (assessments) the factors identified, with their lines.
+#[derive(Default)]
+struct Block {
+    line: u64,
+    fields: Vec<(String, String)>,
+    list: Vec<(u64, String)>,
+}
+
+impl Block {
+    fn get(&self, name: &str) -> &str {
+        self.fields
+            .iter()
+            .find(|(field, _)| field == name)
+            .map_or("", |(_, value)| value.as_str())
+    }
+}
+
+/// The CINdetails blocks read as [`Block`]s.
+const BLOCKS: &[&str] = &["Assessments", "Section47", "PreProceedingsandFGDM"];
 
 #[derive(Default)]
 struct Episode {
@@ -43,6 +68,43 @@ struct Episode {
     referral_nfa: String,
     cin_plans: Vec<Plan>,
     protection_plans: Vec<Plan>,
+    assessments: Vec<Block>,
+    section47: Vec<Block>,
+    pre_proceedings: Vec<Block>,
+}
+
+impl Episode {
+    /// Every source row the episode carries besides itself, per source table.
+    fn sub_rows(&self) -> [(&'static str, usize); 7] {
+        [
+            (TABLE_PLAN, self.cin_plans.len()),
+            (TABLE_CPP, self.protection_plans.len()),
+            (
+                TABLE_REVIEW,
+                self.protection_plans
+                    .iter()
+                    .map(|plan| plan.reviews.len())
+                    .sum(),
+            ),
+            (TABLE_ASSESSMENT, self.assessments.len()),
+            (
+                TABLE_FACTOR,
+                self.assessments.iter().map(|block| block.list.len()).sum(),
+            ),
+            (TABLE_S47, self.section47.len()),
+            (TABLE_PRE_PROCEEDINGS, self.pre_proceedings.len()),
+        ]
+    }
+
+    /// Counts the episode and everything in it with one outcome.
+    fn count(&self, relative: &str, context: &mut Context, outcome: Outcome) {
+        context.audit.count(relative, TABLE_EPISODE, outcome);
+        for (table, rows) in self.sub_rows() {
+            for _ in 0..rows {
+                context.audit.count(relative, table, outcome);
+            }
+        }
+    }
 }
 
 #[derive(Default)]
@@ -55,6 +117,7 @@ struct Child {
     gender_current: Option<String>,
     sex: Option<String>,
     ethnicity: String,
+    disabilities: Vec<(u64, String)>,
     episodes: Vec<Episode>,
 }
 
@@ -62,6 +125,25 @@ const TABLE_CHILD: &str = "cin_child";
 const TABLE_EPISODE: &str = "cin_episode";
 const TABLE_PLAN: &str = "cin_plan";
 const TABLE_CPP: &str = "cin_child_protection_plan";
+const TABLE_REVIEW: &str = "cin_cpp_review";
+const TABLE_ASSESSMENT: &str = "cin_assessment";
+const TABLE_FACTOR: &str = "cin_assessment_factor";
+const TABLE_S47: &str = "cin_section47";
+const TABLE_PRE_PROCEEDINGS: &str = "cin_pre_proceedings";
+const TABLE_DISABILITY: &str = "cin_disability";
+/// Every source table of the return, for the ledger.
+const TABLES: &[&str] = &[
+    TABLE_CHILD,
+    TABLE_DISABILITY,
+    TABLE_EPISODE,
+    TABLE_ASSESSMENT,
+    TABLE_FACTOR,
+    TABLE_PLAN,
+    TABLE_S47,
+    TABLE_CPP,
+    TABLE_REVIEW,
+    TABLE_PRE_PROCEEDINGS,
+];
 
 fn resolve_entity(name: &[u8]) -> Option<char> {
     match name {
@@ -98,9 +180,10 @@ pub(crate) fn read(path: &Path, relative: &str, context: &mut Context) -> Result
     let mut child: Option<Child> = None;
     let mut episode: Option<Episode> = None;
     let mut plan: Option<Plan> = None;
+    let mut block: Option<Block> = None;
     let mut children = 0u64;
     let mut seen_children: HashSet<String> = HashSet::new();
-    for table in [TABLE_CHILD, TABLE_EPISODE, TABLE_PLAN, TABLE_CPP] {
+    for table in TABLES {
         context.audit.touch(relative, table);
     }
     loop {
@@ -204,6 +287,12 @@ pub(crate) fn read(path: &Path, relative: &str, context: &mut Context) -> Result
                         ..Plan::default()
                     })
                 }
+                name if BLOCKS.contains(&name) => {
+                    block = Some(Block {
+                        line,
+                        ..Block::default()
+                    })
+                }
                 _ => {}
             }
             stack.push(name.clone());
@@ -265,6 +354,26 @@ pub(crate) fn read(path: &Path, relative: &str, context: &mut Context) -> Result
                     child.ethnicity = value;
                 }
             }
+            ("Disabilities", "Disability") => {
+                if let Some(child) = child.as_mut() {
+                    child.disabilities.push((line, value));
+                }
+            }
+            ("FactorsIdentifiedAtAssessment", "AssessmentFactors") => {
+                if let Some(block) = block.as_mut() {
+                    block.list.push((line, value));
+                }
+            }
+            ("Reviews", "CPPreviewDate") => {
+                if let Some(plan) = plan.as_mut() {
+                    plan.reviews.push((line, value));
+                }
+            }
+            (parent, field) if BLOCKS.contains(&parent) => {
+                if let Some(block) = block.as_mut() {
+                    block.fields.push((field.to_string(), value));
+                }
+            }
             ("CINdetails", field) => {
                 if let Some(episode) = episode.as_mut() {
                     match field {
@@ -284,6 +393,9 @@ pub(crate) fn read(path: &Path, relative: &str, context: &mut Context) -> Result
                                 episode.protection_plans.push(plan);
                             }
                         }
+                        "Assessments" => episode.assessments.extend(block.take()),
+                        "Section47" => episode.section47.extend(block.take()),
+                        "PreProceedingsandFGDM" => episode.pre_proceedings.extend(block.take()),
                         _ => {}
                     }
                 }
@@ -377,27 +489,13 @@ fn emit_child(
     let reference_date = header.reference_date.unwrap_or(NaiveDate::MIN);
     let la_code = header.la_code.clone().unwrap_or_default();
     let here = location(&child, child.line, "");
-    let episode_count = child.episodes.len();
-    let plans_count: usize = child
-        .episodes
-        .iter()
-        .map(|episode| episode.cin_plans.len())
-        .sum();
-    let cpp_count: usize = child
-        .episodes
-        .iter()
-        .map(|episode| episode.protection_plans.len())
-        .sum();
     let reject_all = |context: &mut Context, outcome: Outcome| {
         context.audit.count(relative, TABLE_CHILD, outcome);
-        for _ in 0..episode_count {
-            context.audit.count(relative, TABLE_EPISODE, outcome);
+        for _ in &child.disabilities {
+            context.audit.count(relative, TABLE_DISABILITY, outcome);
         }
-        for _ in 0..plans_count {
-            context.audit.count(relative, TABLE_PLAN, outcome);
-        }
-        for _ in 0..cpp_count {
-            context.audit.count(relative, TABLE_CPP, outcome);
+        for episode in &child.episodes {
+            episode.count(relative, context, outcome);
         }
     };
     if child.la_child_id.is_empty() {
@@ -558,21 +656,13 @@ fn emit_child(
         },
     );
 
+    emit_disabilities(relative, census_year, &child, &child_id, context)?;
     let mut referrals = HashSet::new();
-    for (index, episode) in child.episodes.into_iter().enumerate() {
+    for (index, episode) in child.episodes.iter().enumerate() {
         let here = location_episode(child.number, episode.line, index);
-        let reject_episode =
-            |context: &mut Context, outcome: Outcome, plans: usize, cpps: usize| {
-                context.audit.count(relative, TABLE_EPISODE, outcome);
-                for _ in 0..plans {
-                    context.audit.count(relative, TABLE_PLAN, outcome);
-                }
-                for _ in 0..cpps {
-                    context.audit.count(relative, TABLE_CPP, outcome);
-                }
-            };
-        let plans = episode.cin_plans.len();
-        let cpps = episode.protection_plans.len();
+        let reject_episode = |context: &mut Context, outcome: Outcome| {
+            episode.count(relative, context, outcome);
+        };
         let Some(referral) = parse_date(&episode.referral_date) else {
             let (message, rule) = if episode.referral_date.is_empty() {
                 (
@@ -598,7 +688,7 @@ fn emit_child(
                 "CINreferralDate",
                 Some(&episode.referral_date),
             );
-            reject_episode(context, Outcome::Rejected, plans, cpps);
+            reject_episode(context, Outcome::Rejected);
             continue;
         };
         if !referrals.insert(referral) {
@@ -611,7 +701,7 @@ fn emit_child(
                 "CINreferralDate",
                 Some(&episode.referral_date),
             );
-            reject_episode(context, Outcome::Deduplicated, plans, cpps);
+            reject_episode(context, Outcome::Deduplicated);
             continue;
         }
         let closure = if episode.closure_date.is_empty() {
@@ -621,7 +711,7 @@ fn emit_child(
                 Some(date) => Some(date),
                 None => {
                     context.audit.report(rules::DATE_INVALID, relative, here, TABLE_EPISODE, format!("`CINclosureDate` is `{}`, not a date (YYYY-MM-DD): the episode and its plans are rejected", episode.closure_date), "CINclosureDate", Some(&episode.closure_date));
-                    reject_episode(context, Outcome::Rejected, plans, cpps);
+                    reject_episode(context, Outcome::Rejected);
                     continue;
                 }
             }
@@ -630,7 +720,7 @@ fn emit_child(
             && closed < referral
         {
             context.audit.report(rules::CLOSURE_BEFORE_REFERRAL, relative, here, TABLE_EPISODE, format!("`CINclosureDate` {closed} is before `CINreferralDate` {referral}: the episode and its plans are rejected"), "CINclosureDate", Some(&episode.closure_date));
-            reject_episode(context, Outcome::Rejected, plans, cpps);
+            reject_episode(context, Outcome::Rejected);
             continue;
         }
         let mut warned = false;
@@ -731,6 +821,11 @@ fn emit_child(
                         "CINPlanDates"
                     }
                 );
+                let drop_reviews = |context: &mut Context, outcome: Outcome| {
+                    for _ in &plan.reviews {
+                        context.audit.count(relative, TABLE_REVIEW, outcome);
+                    }
+                };
                 let Some(start) = parse_date(&plan.start) else {
                     let rule = if plan.start.is_empty() {
                         rules::REQUIRED_MISSING
@@ -738,6 +833,7 @@ fn emit_child(
                         rules::DATE_INVALID
                     };
                     context.audit.reject(rule, relative, here, table, format!("`{start_field}` is `{}`, not a date (YYYY-MM-DD): the plan is rejected", plan.start), start_field, Some(&plan.start));
+                    drop_reviews(context, Outcome::Rejected);
                     continue;
                 };
                 let end = if plan.end.is_empty() {
@@ -757,12 +853,14 @@ fn emit_child(
                         end_field,
                         Some(&plan.end),
                     );
+                    drop_reviews(context, Outcome::Rejected);
                     continue;
                 };
                 if let Some(end) = end
                     && end < start
                 {
                     context.audit.reject(rules::PLAN_END_BEFORE_START, relative, here, table, format!("`{end_field}` {end} is before `{start_field}` {start}: the plan is rejected"), end_field, Some(&plan.end));
+                    drop_reviews(context, Outcome::Rejected);
                     continue;
                 }
                 if !starts.insert(start) {
@@ -776,6 +874,7 @@ fn emit_child(
                         Some(&plan.start),
                     );
                     context.audit.count(relative, table, Outcome::Deduplicated);
+                    drop_reviews(context, Outcome::Deduplicated);
                     continue;
                 }
                 if is_cpp {
@@ -799,6 +898,14 @@ fn emit_child(
                         table,
                         "LatestCategoryOfAbuse",
                         &mut warned,
+                    )?;
+                    emit_reviews(
+                        relative,
+                        census_year,
+                        &child_id,
+                        (child.number, referral, start),
+                        plan,
+                        context,
                     )?;
                     context.append(
                         "cin_child_protection_plans",
@@ -836,10 +943,307 @@ fn emit_child(
                 }
             }
         }
+        emit_blocks(
+            relative,
+            census_year,
+            &child_id,
+            (child.number, referral),
+            episode,
+            context,
+        )?;
     }
     Ok(())
 }
 
 fn location_episode(child: u64, line: u64, index: usize) -> String {
     format!("line {line} (Child {child} / CINdetails {})", index + 1)
+}
+
+/// Where a child's record sits: its number in the file, and the episode's referral date.
+type EpisodeKey = (u64, NaiveDate);
+
+fn emit_disabilities(
+    relative: &str,
+    census_year: i32,
+    child: &Child,
+    child_id: &ChildId,
+    context: &mut Context,
+) -> Result<(), ExtractError> {
+    let mut seen = HashSet::new();
+    for (line, code) in &child.disabilities {
+        let here = format!("line {line} (Child {} / Disability)", child.number);
+        let mut row = Row::new(
+            context,
+            relative,
+            TABLE_DISABILITY,
+            here,
+            census_year,
+            DateFormat::Iso,
+        );
+        settle((|| {
+            let text = row.required("Disability", code)?;
+            if !seen.insert(text.to_ascii_uppercase()) {
+                return Err(row.duplicate(
+                    "the disability is recorded twice for the child: dropped",
+                    "Disability",
+                ));
+            }
+            let disability = row.code("disability", "Disability", text)?;
+            row.accept(
+                "cin_disabilities",
+                &[
+                    Value::Str(child_id.as_str()),
+                    Value::Int32(census_year),
+                    Value::from(disability.as_deref()),
+                ],
+            )
+        })())?;
+    }
+    Ok(())
+}
+
+fn emit_reviews(
+    relative: &str,
+    census_year: i32,
+    child_id: &ChildId,
+    (child, referral, plan_start): (u64, NaiveDate, NaiveDate),
+    plan: &Plan,
+    context: &mut Context,
+) -> Result<(), ExtractError> {
+    let mut seen = HashSet::new();
+    for (line, text) in &plan.reviews {
+        let here = format!("line {line} (Child {child} / ChildProtectionPlans / Reviews)");
+        let mut row = Row::new(
+            context,
+            relative,
+            TABLE_REVIEW,
+            here,
+            census_year,
+            DateFormat::Iso,
+        );
+        settle((|| {
+            let review = row.required_date("CPPreviewDate", text)?;
+            if !seen.insert(review) {
+                return Err(row.duplicate(
+                    format!("a second review of the plan on {review}: dropped"),
+                    "CPPreviewDate",
+                ));
+            }
+            if review < plan_start {
+                row.warn(
+                    rules::CPP_REVIEW_BEFORE_START,
+                    format!("`CPPreviewDate` {review} is before `CPPstartDate` {plan_start}"),
+                    "CPPreviewDate",
+                    Some(text),
+                );
+            }
+            row.accept(
+                "cin_cpp_reviews",
+                &[
+                    Value::Str(child_id.as_str()),
+                    Value::Int32(census_year),
+                    Value::Date(referral),
+                    Value::Date(plan_start),
+                    Value::Date(review),
+                ],
+            )
+        })())?;
+    }
+    Ok(())
+}
+
+/// Assessments (with their factors), section 47 enquiries and pre-proceedings.
+fn emit_blocks(
+    relative: &str,
+    census_year: i32,
+    child_id: &ChildId,
+    (child, referral): EpisodeKey,
+    episode: &Episode,
+    context: &mut Context,
+) -> Result<(), ExtractError> {
+    let id = Value::Str(child_id.as_str());
+    let year = Value::Int32(census_year);
+    let mut starts = HashSet::new();
+    for block in &episode.assessments {
+        let here = format!("line {} (Child {child} / Assessments)", block.line);
+        let mut row = Row::new(
+            context,
+            relative,
+            TABLE_ASSESSMENT,
+            here,
+            census_year,
+            DateFormat::Iso,
+        );
+        let mut start_date = None;
+        let mut dropped_as = Outcome::Rejected;
+        settle((|| {
+            let start = row.required_date(
+                "AssessmentActualStartDate",
+                block.get("AssessmentActualStartDate"),
+            )?;
+            let review = row.date(
+                "AssessmentInternalReviewDate",
+                block.get("AssessmentInternalReviewDate"),
+                false,
+            )?;
+            let authorised = row.date(
+                "AssessmentAuthorisationDate",
+                block.get("AssessmentAuthorisationDate"),
+                false,
+            )?;
+            row.ordered(
+                rules::ASSESSMENT_AUTHORISED_BEFORE_START,
+                ("AssessmentActualStartDate", start),
+                ("AssessmentAuthorisationDate", authorised),
+            )?;
+            if !starts.insert(start) {
+                dropped_as = Outcome::Deduplicated;
+                return Err(row.duplicate(
+                    format!("a second assessment starting {start} in the episode: dropped"),
+                    "AssessmentActualStartDate",
+                ));
+            }
+            start_date = Some(start);
+            row.accept(
+                "cin_assessments",
+                &[
+                    id.clone(),
+                    year.clone(),
+                    Value::Date(referral),
+                    Value::Date(start),
+                    Value::from(review),
+                    Value::from(authorised),
+                ],
+            )
+        })())?;
+        let Some(start) = start_date else {
+            // The assessment's own reject row says why; its factors go with it.
+            for _ in &block.list {
+                context.audit.count(relative, TABLE_FACTOR, dropped_as);
+            }
+            continue;
+        };
+        let mut factors = HashSet::new();
+        for (line, code) in &block.list {
+            let here = format!("line {line} (Child {child} / Assessments / AssessmentFactors)");
+            let mut row = Row::new(
+                context,
+                relative,
+                TABLE_FACTOR,
+                here,
+                census_year,
+                DateFormat::Iso,
+            );
+            settle((|| {
+                let text = row.required("AssessmentFactors", code)?;
+                if !factors.insert(text.to_ascii_uppercase()) {
+                    return Err(row.duplicate(
+                        "the factor is recorded twice for the assessment: dropped",
+                        "AssessmentFactors",
+                    ));
+                }
+                let factor = row.code("assessment_factors", "AssessmentFactors", text)?;
+                row.accept(
+                    "cin_assessment_factors",
+                    &[
+                        id.clone(),
+                        year.clone(),
+                        Value::Date(referral),
+                        Value::Date(start),
+                        Value::from(factor.as_deref()),
+                    ],
+                )
+            })())?;
+        }
+    }
+    let mut starts = HashSet::new();
+    for block in &episode.section47 {
+        let here = format!("line {} (Child {child} / Section47)", block.line);
+        let mut row = Row::new(
+            context,
+            relative,
+            TABLE_S47,
+            here,
+            census_year,
+            DateFormat::Iso,
+        );
+        settle((|| {
+            let start = row.required_date("S47ActualStartDate", block.get("S47ActualStartDate"))?;
+            let target = row.date("InitialCPCtarget", block.get("InitialCPCtarget"), false)?;
+            let conference = row.date("DateOfInitialCPC", block.get("DateOfInitialCPC"), false)?;
+            let not_required = row.boolean("ICPCnotRequired", block.get("ICPCnotRequired"))?;
+            if !starts.insert(start) {
+                return Err(row.duplicate(
+                    format!("a second section 47 enquiry starting {start} in the episode: dropped"),
+                    "S47ActualStartDate",
+                ));
+            }
+            row.accept(
+                "cin_section47_enquiries",
+                &[
+                    id.clone(),
+                    year.clone(),
+                    Value::Date(referral),
+                    Value::Date(start),
+                    Value::from(target),
+                    Value::from(conference),
+                    Value::from(not_required),
+                ],
+            )
+        })())?;
+    }
+    for block in &episode.pre_proceedings {
+        let here = format!(
+            "line {} (Child {child} / PreProceedingsandFGDM)",
+            block.line
+        );
+        let mut row = Row::new(
+            context,
+            relative,
+            TABLE_PRE_PROCEEDINGS,
+            here,
+            census_year,
+            DateFormat::Iso,
+        );
+        settle((|| {
+            let mut dates = Vec::new();
+            for name in [
+                "PPStartDate",
+                "LBPSentDate",
+                "InitialPPMeetingDate",
+                "StepDecisionDate",
+                "CourtAppDate",
+                "LetterInitCPDate",
+            ] {
+                dates.push(row.date(name, block.get(name), false)?);
+            }
+            let offer = row.boolean("FGDMMeetingOffer", block.get("FGDMMeetingOffer"))?;
+            let facilitated = row.boolean("FGDMMeetingFac", block.get("FGDMMeetingFac"))?;
+            let reviews = row.int(
+                "ReviewMeetingsCount",
+                block.get("ReviewMeetingsCount"),
+                Some(0),
+            )?;
+            let outcome = block.get("PPOutcome");
+            row.accept(
+                "cin_pre_proceedings_fgdm",
+                &[
+                    id.clone(),
+                    year.clone(),
+                    Value::Date(referral),
+                    Value::from(dates[0]),
+                    Value::from(dates[1]),
+                    Value::from(offer),
+                    Value::from(facilitated),
+                    Value::from(dates[2]),
+                    Value::from(reviews),
+                    Value::from(dates[3]),
+                    Value::from((!outcome.is_empty()).then_some(outcome)),
+                    Value::from(dates[4]),
+                    Value::from(dates[5]),
+                ],
+            )
+        })())?;
+    }
+    Ok(())
 }

@@ -1,7 +1,7 @@
 //! What every reader shares: the pseudonymiser, the dictionary, the audit and the
 //! warehouse tables being built.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use chrono::{Datelike, NaiveDate};
 use cwsw_dictionary::{Dictionary, upn};
@@ -20,6 +20,22 @@ pub(crate) const WAREHOUSE_TABLES: &[&str] = &[
     "care_children",
     "care_episodes",
     "pupil_terms",
+    "cin_disabilities",
+    "cin_assessments",
+    "cin_assessment_factors",
+    "cin_section47_enquiries",
+    "cin_cpp_reviews",
+    "cin_pre_proceedings_fgdm",
+    "care_uasc",
+    "care_reviews",
+    "care_missing",
+    "exclusions",
+    "fsm_periods",
+    "sen_needs",
+    "ks2_attainment",
+    "ks4_attainment",
+    "ehe_episodes",
+    "schools",
 ];
 
 pub(crate) struct Context<'a> {
@@ -30,6 +46,8 @@ pub(crate) struct Context<'a> {
     /// The LA code the returns belong to: given, or read from the CIN headers.
     pub(crate) la_code: Option<String>,
     la_code_source: Option<String>,
+    /// Exclusions already written: (pupil, start date, category).
+    exclusions_seen: HashSet<(PupilId, i32, String)>,
 }
 
 impl<'a> Context<'a> {
@@ -53,7 +71,13 @@ impl<'a> Context<'a> {
             tables,
             la_code_source: la_code.as_ref().map(|_| "--la".to_string()),
             la_code,
+            exclusions_seen: HashSet::new(),
         })
+    }
+
+    /// Whether this is the first census to carry an exclusion (each arrives in two).
+    pub(crate) fn first_sighting_of_exclusion(&mut self, key: (PupilId, i32, String)) -> bool {
+        self.exclusions_seen.insert(key)
     }
 
     pub(crate) fn append(&mut self, table: &str, row: &[Value]) -> Result<(), ExtractError> {

@@ -19,6 +19,8 @@ mod cin;
 mod context;
 mod csv_input;
 mod key;
+mod registers;
+mod row;
 pub mod rules;
 mod school_census;
 mod ssda903;
@@ -163,7 +165,8 @@ enum Input {
     Cin,
     Ssda903(ssda903::Ssda903Table),
     Census(school_census::CensusFile),
-    NotYet(&'static str),
+    Register(registers::Register),
+    NotRead(&'static str),
 }
 
 fn list_files(root: &Path) -> Result<Vec<PathBuf>, ExtractError> {
@@ -205,28 +208,6 @@ fn relative(root: &Path, path: &Path) -> String {
         .replace('\\', "/")
 }
 
-/// Headers of the returns this version knows but does not yet extract.
-fn known_later_return(header: &[String]) -> Option<&'static str> {
-    let has = |name: &str| {
-        header
-            .iter()
-            .any(|column| column.eq_ignore_ascii_case(name))
-    };
-    if has("KS2_READSCORE") {
-        Some("KS2 results: not extracted by this version")
-    } else if has("ATT8") {
-        Some("KS4 results: not extracted by this version")
-    } else if has("START_DATE") && has("UPN") && has("REASON") {
-        Some("elective home education register: not extracted by this version")
-    } else if has("URN") && has("EstablishmentNumber") {
-        Some("school lookup: not extracted by this version")
-    } else if has("CHILD") && (has("DUC") || has("REVIEW") || has("MISSING") || has("IN_TOUCH")) {
-        Some("SSDA903 table not extracted by this version")
-    } else {
-        None
-    }
-}
-
 fn classify(path: &Path, name: &str) -> Result<Option<Input>, ExtractError> {
     let lower = name.to_ascii_lowercase();
     if lower.ends_with(".xml") {
@@ -242,15 +223,13 @@ fn classify(path: &Path, name: &str) -> Result<Option<Input>, ExtractError> {
             .as_str(),
     ) {
         let table = file.table.as_str();
-        if school_census::PUPIL_TABLES.contains(&table)
-            || school_census::DETAIL_TABLES.contains(&table)
-        {
-            return Ok(Some(Input::Census(file)));
-        }
-        if school_census::LATER_TABLES.contains(&table) {
-            return Ok(Some(Input::NotYet(
-                "school census table not extracted by this version",
+        if school_census::ADDRESS_TABLES.contains(&table) {
+            return Ok(Some(Input::NotRead(
+                "school census addresses: never read, because cwsw keeps no addresses or postcodes",
             )));
+        }
+        if school_census::table_kind(table).is_some() {
+            return Ok(Some(Input::Census(file)));
         }
         return Ok(None);
     }
@@ -258,7 +237,7 @@ fn classify(path: &Path, name: &str) -> Result<Option<Input>, ExtractError> {
     if let Some(table) = ssda903::recognise(&input.header) {
         return Ok(Some(Input::Ssda903(table)));
     }
-    Ok(known_later_return(&input.header).map(Input::NotYet))
+    Ok(registers::Register::recognise(&input.header).map(Input::Register))
 }
 
 /// Reads every return under `options.input` and writes the warehouse.
@@ -272,6 +251,7 @@ pub fn extract(
     let mut skipped = Vec::new();
     let mut cin_files = Vec::new();
     let mut ssda_files = Vec::new();
+    let mut register_files = Vec::new();
     let mut census_files: BTreeMap<(i32, school_census::CensusTerm), Vec<CensusInput>> =
         BTreeMap::new();
     for path in list_files(&options.input)? {
@@ -283,13 +263,14 @@ pub fn extract(
                 .entry((file.year, file.term))
                 .or_default()
                 .push((path, name, file)),
-            Some(Input::NotYet(reason)) => skipped.push(SkippedFile {
+            Some(Input::Register(register)) => register_files.push((path, name, register)),
+            Some(Input::NotRead(reason)) => skipped.push(SkippedFile {
                 file: name,
                 reason: reason.to_string(),
             }),
             None => skipped.push(SkippedFile {
                 file: name,
-                reason: "not a known return: no CIN census, SSDA903 or school census layout"
+                reason: "not a known return: no CIN census, SSDA903, school census, attainment, EHE register or school lookup layout"
                     .to_string(),
             }),
         }
@@ -304,6 +285,10 @@ pub fn extract(
     }
     for files in census_files.values() {
         school_census::read_census(files, &mut context)?;
+    }
+    for (path, name, register) in register_files {
+        let input = CsvInput::open(&path)?;
+        registers::read(&path, &name, register, input, &mut context)?;
     }
     let la_code = context.la_code.clone();
     let (audit, tables) = context.into_parts();

@@ -47,19 +47,26 @@ macro_rules! rules {
 }
 
 rules! {
-    UPN_INVALID = "UPN-INVALID", Error, "UPN is not 13 characters of the right shape or has the wrong check letter", "CIN 1510; school census 1500/1510";
+    UPN_INVALID = "UPN-INVALID", Error, "UPN is not 13 characters of the right shape or has the wrong check letter", "CIN 1510, 1530, 1540, 1550; school census 1510";
     UPN_INVALID_LINK = "UPN-INVALID-LINK", Warning, "a social-care record's UPN is invalid: the child is kept but cannot be linked to school records", "CIN 1510";
-    DATE_INVALID = "DATE-INVALID", Error, "a date field does not hold a date in the return's format", "CIN 100; SSDA903 date formats";
+    DATE_INVALID = "DATE-INVALID", Error, "a date field does not hold a date in the return's format", "";
     REQUIRED_MISSING = "REQUIRED-MISSING", Error, "a required field is empty", "";
     CODE_UNKNOWN = "CODE-UNKNOWN", Warning, "a code is not in the code list for that schema year: the row is kept with the value written as null", "";
-    CLOSURE_BEFORE_REFERRAL = "CIN-CLOSURE-BEFORE-REFERRAL", Error, "CINclosureDate is before CINreferralDate", "CIN 8606";
-    PLAN_END_BEFORE_START = "CIN-PLAN-END-BEFORE-START", Error, "a CIN plan or child protection plan ends before it starts", "CIN 4003";
-    EPISODE_END_BEFORE_START = "903-DEC-BEFORE-DECOM", Error, "an episode of care ends (DEC) before it starts (DECOM)", "SSDA903 103";
+    CLOSURE_BEFORE_REFERRAL = "CIN-CLOSURE-BEFORE-REFERRAL", Error, "CINclosureDate is before CINreferralDate", "CIN 8630";
+    PLAN_END_BEFORE_START = "CIN-PLAN-END-BEFORE-START", Error, "a CIN plan or child protection plan ends before it starts", "CIN 4011 (CIN plans), CIN 8925 (child protection plans)";
+    EPISODE_END_BEFORE_START = "903-DEC-BEFORE-DECOM", Error, "an episode of care ends (DEC) before it starts (DECOM)", "SSDA903 356";
     SESSIONS_NEGATIVE = "SC-SESSIONS-NEGATIVE", Error, "a session count is negative or not a whole number", "";
-    ABSENCE_ABOVE_POSSIBLE = "SC-ABSENCE-ABOVE-POSSIBLE", Error, "authorised plus unauthorised absence exceeds possible sessions", "school census 2450";
+    ABSENCE_ABOVE_POSSIBLE = "SC-ABSENCE-ABOVE-POSSIBLE", Error, "authorised plus unauthorised absence exceeds possible sessions", "";
     ATTENDANCE_CODE = "SC-ATTENDANCE-CODE", Error, "a session-reason row's attendance code is not valid for the census year: its sessions are not counted", "school census attendance codes (2024 regulations)";
-    DUPLICATE = "DUPLICATE", Error, "the row repeats one already read (same child and referral date, or same pupil, term and school)", "CIN 8840";
+    DUPLICATE = "DUPLICATE", Error, "the row repeats one already read (same child and referral date, or same pupil, term and school)", "CIN 8510 (a child twice); none for repeated episodes or pupil rows";
     SEX_SCHEMA = "CIN-SEX-SCHEMA", Warning, "GenderCurrent used in a 2025 or later return, or Sex before 2025", "CIN 2025 schema";
+    VALUE_INVALID = "VALUE-INVALID", Error, "a number, boolean or academic year field does not hold a value of its type", "";
+    ASSESSMENT_AUTHORISED_BEFORE_START = "CIN-ASSESSMENT-AUTHORISED-BEFORE-START", Error, "an assessment is authorised before it starts", "CIN 8608";
+    CPP_REVIEW_BEFORE_START = "CIN-CPP-REVIEW-BEFORE-START", Warning, "a child protection plan review is dated before the plan starts", "CIN 8841 (which also flags a review on the start day)";
+    MISSING_END_BEFORE_START = "903-MIS-END-BEFORE-START", Error, "a missing episode ends (MIS_END) before it starts (MIS_START)", "SSDA903 567";
+    FSM_END_BEFORE_START = "SC-FSM-END-BEFORE-START", Error, "a free-school-meal period ends before it starts", "";
+    PUPIL_LINK = "SC-PUPIL-LINK", Error, "an exclusion, FSM or SEN row names a pupil row (table id and school) that is not in the same census", "";
+    EHE_END_BEFORE_START = "EHE-END-BEFORE-START", Error, "a spell of elective home education ends before it starts", "";
 }
 
 /// One rejected or warned row.
@@ -202,5 +209,40 @@ impl Audit {
         self.ledger
             .entry((source_file.to_string(), source_table.to_string()))
             .or_default();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The dictionary documents every rule exactly as the code applies it.
+    #[test]
+    fn the_dictionary_documents_every_rule() {
+        let dictionary = cwsw_dictionary::Dictionary::embedded().expect("dictionary");
+        let documented: Vec<(String, String, String, String)> = dictionary
+            .rules()
+            .iter()
+            .map(|rule| {
+                (
+                    rule.id.clone(),
+                    rule.severity.clone(),
+                    rule.message.clone(),
+                    rule.mirrors.clone(),
+                )
+            })
+            .collect();
+        let applied: Vec<(String, String, String, String)> = ALL
+            .iter()
+            .map(|rule| {
+                (
+                    rule.id.to_string(),
+                    rule.severity.name().to_string(),
+                    rule.description.to_string(),
+                    rule.mirrors.to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(documented, applied);
     }
 }

@@ -10,8 +10,12 @@ use chrono::NaiveDate;
 use cwsw_dictionary::{AcademicYear, Term};
 
 use crate::ExtractError;
+use chrono::Datelike;
+
 use crate::context::{Context, birth_month};
 use crate::csv_input::{CsvInput, field};
+use crate::key::PupilId;
+use crate::row::{DateFormat, Row, settle};
 use crate::rules::{self, Outcome};
 use crate::warehouse::Value;
 
@@ -41,24 +45,41 @@ impl CensusTerm {
     }
 }
 
-/// The tables of an extract this version reads, and the ones it knows but leaves.
-pub(crate) const PUPIL_TABLES: &[&str] = &["pupilonroll", "pupilnolongeronroll"];
-pub(crate) const DETAIL_TABLES: &[&str] = &[
-    "termlysessiondetailsonroll",
-    "termlysessiondetailsoffroll",
-    "summerhalfterm2sessiondetailsonroll",
-    "summerhalfterm2sessiondetailsoffroll",
-];
-pub(crate) const LATER_TABLES: &[&str] = &[
-    "termlyexclusionsonroll",
-    "termlyexclusionsoffroll",
-    "fsmperiod",
-    "fsmperiodsonroll",
-    "fsmperiodsoffroll",
-    "senneeds",
-    "addressesonroll",
-    "addressesoffroll",
-];
+/// The address tables of an extract: known, and never read (no addresses or postcodes
+/// reach cwsw's outputs).
+pub(crate) const ADDRESS_TABLES: &[&str] = &["addressesonroll", "addressesoffroll"];
+
+/// What a table of an extract holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum TableKind {
+    /// Session-reason rows: termly (half 0) or the second half of summer (half 1).
+    Details {
+        half: u8,
+    },
+    Pupils,
+    Exclusions,
+    Fsm,
+    Sen,
+}
+
+/// The kind of an extract table and whether it is the on-roll side.
+pub(crate) fn table_kind(table: &str) -> Option<(TableKind, bool)> {
+    let (kind, on_roll) = match table {
+        "pupilonroll" => (TableKind::Pupils, true),
+        "pupilnolongeronroll" => (TableKind::Pupils, false),
+        "termlysessiondetailsonroll" => (TableKind::Details { half: 0 }, true),
+        "termlysessiondetailsoffroll" => (TableKind::Details { half: 0 }, false),
+        "summerhalfterm2sessiondetailsonroll" => (TableKind::Details { half: 1 }, true),
+        "summerhalfterm2sessiondetailsoffroll" => (TableKind::Details { half: 1 }, false),
+        "termlyexclusionsonroll" => (TableKind::Exclusions, true),
+        "termlyexclusionsoffroll" => (TableKind::Exclusions, false),
+        "fsmperiod" | "fsmperiodsonroll" => (TableKind::Fsm, true),
+        "fsmperiodsoffroll" => (TableKind::Fsm, false),
+        "senneeds" => (TableKind::Sen, true),
+        _ => return None,
+    };
+    Some((kind, on_roll))
+}
 
 /// Parses a census file name; `None` if it is not one.
 pub(crate) fn parse_name(name: &str) -> Option<CensusFile> {
@@ -115,11 +136,23 @@ struct Absence {
     unauthorised: i32,
 }
 
-/// Absence per (MIS row id, NativeId) and half (0 termly, 1 second half of summer).
-type DerivedAbsence = HashMap<(String, String, u8), Absence>;
+/// A pupil row of the census: on or off roll, its MIS table id and its school.
+type PupilRef = (bool, Box<str>, Box<str>);
 
-/// Reads one census: its session-reason files (only where the pupil files carry no
-/// totals), then its pupil files.
+/// Absence per pupil row and half (0 termly, 1 second half of summer).
+type DerivedAbsence = HashMap<(PupilRef, u8), Absence>;
+
+/// The pupil each accepted pupil row names, for the exclusion, FSM and SEN rows that
+/// refer to it by table id.
+type PupilLinks = HashMap<PupilRef, PupilId>;
+
+fn pupil_ref(on_roll: bool, id: &str, school: &str) -> PupilRef {
+    (on_roll, id.into(), school.into())
+}
+
+/// Reads one census: its session-reason files (used for absence where the pupil files
+/// carry no totals, 2025 on), its pupil files, then the exclusion, FSM and SEN files
+/// that refer to the pupil rows.
 pub(crate) fn read_census(
     files: &[(PathBuf, String, CensusFile)],
     context: &mut Context,
@@ -129,124 +162,308 @@ pub(crate) fn read_census(
     };
     let (year, term) = (first.year, first.term);
     let census = format!("{year} {}", term.name());
-    // The 2025 schema drops the authorised/unauthorised totals (domain.md §5).
-    let mut derived: Option<DerivedAbsence> = None;
-    for (path, relative, file) in files
+    let mut ordered: Vec<(TableKind, bool, &PathBuf, &String, &CensusFile)> = files
         .iter()
-        .filter(|(_, _, file)| PUPIL_TABLES.contains(&file.table.as_str()))
-    {
+        .filter_map(|(path, relative, file)| {
+            table_kind(&file.table).map(|(kind, on_roll)| (kind, on_roll, path, relative, file))
+        })
+        .collect();
+    ordered.sort_by(|a, b| (a.0, !a.1, a.3).cmp(&(b.0, !b.1, b.3)));
+    let mut derived = DerivedAbsence::new();
+    let mut links = PupilLinks::new();
+    for (kind, on_roll, path, relative, file) in ordered {
         let input = CsvInput::open(path)?;
-        let has_totals = input.column("termlysessionsauthorised").is_some();
-        if !has_totals && derived.is_none() {
-            derived = Some(read_details(files, context)?);
+        match kind {
+            TableKind::Details { half } => read_details(
+                path,
+                relative,
+                file,
+                on_roll,
+                half,
+                input,
+                &mut derived,
+                context,
+            )?,
+            TableKind::Pupils => {
+                // The 2025 schema drops the authorised/unauthorised totals (domain.md §5).
+                let has_totals = input.column("termlysessionsauthorised").is_some();
+                read_pupils(
+                    relative,
+                    file,
+                    input,
+                    &census,
+                    (!has_totals).then_some(&derived),
+                    &mut links,
+                    context,
+                )?
+            }
+            TableKind::Exclusions | TableKind::Fsm | TableKind::Sen => read_linked(
+                relative, file, kind, on_roll, input, &census, &links, context,
+            )?,
         }
-        read_pupils(
-            path,
-            relative,
-            file,
-            input,
-            &census,
-            derived.as_ref(),
-            context,
-        )?;
     }
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)]
 fn read_details(
-    files: &[(PathBuf, String, CensusFile)],
+    path: &Path,
+    relative: &str,
+    file: &CensusFile,
+    on_roll: bool,
+    half: u8,
+    mut input: CsvInput,
+    derived: &mut DerivedAbsence,
     context: &mut Context,
-) -> Result<DerivedAbsence, ExtractError> {
-    let mut derived = DerivedAbsence::new();
+) -> Result<(), ExtractError> {
     let codes = context
         .dictionary
         .code_list("attendance_code")
         .map_err(|error| ExtractError::Internal(error.to_string()))?
         .clone();
-    for (path, relative, file) in files
-        .iter()
-        .filter(|(_, _, file)| DETAIL_TABLES.contains(&file.table.as_str()))
-    {
-        let source_table = "school_census_session_details";
-        context.audit.touch(relative, source_table);
-        let half = u8::from(file.table.starts_with("summerhalfterm2"));
-        let mut input = CsvInput::open(path)?;
-        let id_column = if file.table.ends_with("offroll") {
-            input.required_column("pupilnolongeronrolltableid", source_table)?
-        } else {
-            input.required_column("pupilonrolltableid", source_table)?
-        };
-        let native = input.required_column("NativeId", source_table)?;
-        // `absencesessions` until 2020, `sessions` from 2021.
-        let sessions_column = input
-            .column("sessions")
-            .or_else(|| input.column("absencesessions"))
-            .ok_or_else(|| ExtractError::Malformed {
-                path: path.clone(),
-                line: 1,
-                column: 0,
-                message: "the header has neither `sessions` nor `absencesessions`".to_string(),
-            })?;
-        let reason_column = input.required_column("attendancereason", source_table)?;
-        let mut record = csv::StringRecord::new();
-        while let Some(line) = input.next_record(&mut record)? {
-            let here = format!("line {line}");
-            let code = field(&record, Some(reason_column));
-            let sessions_text = field(&record, Some(sessions_column));
-            let sessions = match parse_sessions(sessions_text) {
-                Ok(Some(value)) => value,
-                Ok(None) => {
-                    context.audit.reject(
-                        rules::REQUIRED_MISSING,
-                        relative,
-                        here,
-                        source_table,
-                        "`sessions` is empty",
-                        "sessions",
-                        None,
-                    );
-                    continue;
-                }
-                Err(()) => {
-                    context.audit.reject(rules::SESSIONS_NEGATIVE, relative, here, source_table, format!("`sessions` is `{sessions_text}`, not a whole number of sessions of 0 or more"), "sessions", Some(sessions_text));
-                    continue;
-                }
-            };
+    let source_table = "school_census_session_details";
+    context.audit.touch(relative, source_table);
+    let id_column = input.required_column(link_column(on_roll), source_table)?;
+    let native = input.required_column("NativeId", source_table)?;
+    // `absencesessions` until 2020, `sessions` from 2021.
+    let sessions_column = input
+        .column("sessions")
+        .or_else(|| input.column("absencesessions"))
+        .ok_or_else(|| ExtractError::Malformed {
+            path: path.to_path_buf(),
+            line: 1,
+            column: 0,
+            message: "the header has neither `sessions` nor `absencesessions`".to_string(),
+        })?;
+    let reason_column = input.required_column("attendancereason", source_table)?;
+    let mut record = csv::StringRecord::new();
+    while let Some(line) = input.next_record(&mut record)? {
+        let mut row = Row::new(
+            context,
+            relative,
+            source_table,
+            format!("line {line}"),
+            file.year,
+            DateFormat::Census,
+        );
+        let code = field(&record, Some(reason_column));
+        settle((|| {
+            let id = row.required(link_column(on_roll), field(&record, Some(id_column)))?;
+            let school = row.required("NativeId", field(&record, Some(native)))?;
+            let sessions = row.required("sessions", field(&record, Some(sessions_column)))?;
+            let sessions = row.int("sessions", sessions, Some(0))?.unwrap_or_default();
             let Some(meaning) = codes
                 .lookup(code, file.year)
                 .map(|value| value.meaning.clone().unwrap_or_default())
             else {
-                context.audit.reject(rules::ATTENDANCE_CODE, relative, here, source_table, format!("`attendancereason` is `{code}`, not an attendance code in {}: the row is not counted", file.year), "attendancereason", Some(code));
-                continue;
+                return Err(row.reject(rules::ATTENDANCE_CODE, format!("`attendancereason` is `{code}`, not an attendance code in {}: the row is not counted", file.year), "attendancereason", Some(code)));
             };
-            let key = (
-                field(&record, Some(id_column)).to_string(),
-                field(&record, Some(native)).to_string(),
-                half,
-            );
-            let entry = derived.entry(key).or_default();
+            let entry = derived
+                .entry((pupil_ref(on_roll, id, school), half))
+                .or_default();
             match meaning.as_str() {
                 "authorised" => entry.authorised += sessions,
                 "unauthorised" => entry.unauthorised += sessions,
                 // Present, approved activities and sessions that are not possible are not absence.
                 _ => {}
             }
-            context
-                .audit
-                .count(relative, source_table, Outcome::Accepted);
-        }
+            row.accept_uncopied();
+            Ok(())
+        })())?;
     }
-    Ok(derived)
+    Ok(())
 }
 
+fn link_column(on_roll: bool) -> &'static str {
+    if on_roll {
+        "pupilonrolltableid"
+    } else {
+        "pupilnolongeronrolltableid"
+    }
+}
+
+/// Exclusions, FSM periods and SEN needs: rows that name a pupil row of the census.
 #[allow(clippy::too_many_arguments)]
+fn read_linked(
+    relative: &str,
+    file: &CensusFile,
+    kind: TableKind,
+    on_roll: bool,
+    mut input: CsvInput,
+    census: &str,
+    links: &PupilLinks,
+    context: &mut Context,
+) -> Result<(), ExtractError> {
+    let source_table = match kind {
+        TableKind::Exclusions => "school_census_exclusions",
+        TableKind::Fsm => "school_census_fsm_periods",
+        _ => "school_census_sen_needs",
+    };
+    context.audit.touch(relative, source_table);
+    let id_column = input.required_column(link_column(on_roll), source_table)?;
+    let native = input.required_column("NativeId", source_table)?;
+    let columns: Vec<Option<usize>> = [
+        "startdate",
+        "category",
+        "sessions",
+        "reason1",
+        "reason",
+        "reason2",
+        "reason3",
+        "senprovision",
+        "fsmstartdate",
+        "fsmenddate",
+        "ukcountry",
+        "sentyperank",
+        "sentype",
+    ]
+    .iter()
+    .map(|name| input.column(name))
+    .collect();
+    let mut seen: HashSet<(PupilId, i32, String)> = HashSet::new();
+    let mut record = csv::StringRecord::new();
+    while let Some(line) = input.next_record(&mut record)? {
+        let get = |index: usize| field(&record, columns[index]);
+        let mut row = Row::new(
+            context,
+            relative,
+            source_table,
+            format!("line {line}"),
+            file.year,
+            DateFormat::Census,
+        );
+        settle((|| {
+            let id = row.required(link_column(on_roll), field(&record, Some(id_column)))?;
+            let school = row.required("NativeId", field(&record, Some(native)))?;
+            let Some(pupil) = links.get(&pupil_ref(on_roll, id, school)).cloned() else {
+                return Err(row.reject(
+                    rules::PUPIL_LINK,
+                    format!("no accepted pupil row with this `{}` at school {school} in the {census} census", link_column(on_roll)),
+                    link_column(on_roll),
+                    None,
+                ));
+            };
+            match kind {
+                TableKind::Exclusions => {
+                    let start = row.required_date("startdate", get(0))?;
+                    let category = row.required("category", get(1))?;
+                    let sessions = row.int("sessions", get(2), Some(0))?;
+                    let category = row.code("exclusion_category", "category", category)?;
+                    let first_reason = if get(3).is_empty() { get(4) } else { get(3) };
+                    let reasons = [
+                        row.code("exclusion_reason", "reason1", first_reason)?,
+                        row.code("exclusion_reason", "reason2", get(5))?,
+                        row.code("exclusion_reason", "reason3", get(6))?,
+                    ];
+                    let sen = row.code("sen_provision", "senprovision", get(7))?;
+                    let Some(category) = category else {
+                        return Err(row.reject(rules::REQUIRED_MISSING, "`category` has no valid code, and an exclusion cannot be counted without one", "category", None));
+                    };
+                    let key = (
+                        pupil.clone(),
+                        cwsw_dictionary::days_since_epoch(start),
+                        category.clone(),
+                    );
+                    if !seen.insert(key.clone()) {
+                        return Err(row.duplicate(format!("a second {category} exclusion of the pupil starting {start} in the census: dropped"), "startdate"));
+                    }
+                    // Each exclusion arrives in two censuses (domain.md §5): keep the first.
+                    if !row.context.first_sighting_of_exclusion(key) {
+                        row.accept_elsewhere();
+                        return Ok(());
+                    }
+                    let (academic_year, term) = term_of(start);
+                    row.accept(
+                        "exclusions",
+                        &[
+                            Value::Str(pupil.as_str()),
+                            Value::Int32(academic_year.time_period()),
+                            Value::Str(term.name()),
+                            Value::Str(school),
+                            Value::Str(census),
+                            Value::Date(start),
+                            Value::Str(&category),
+                            Value::from(sessions),
+                            Value::from(reasons[0].as_deref()),
+                            Value::from(reasons[1].as_deref()),
+                            Value::from(reasons[2].as_deref()),
+                            Value::from(sen.as_deref()),
+                        ],
+                    )
+                }
+                TableKind::Fsm => {
+                    let start = row.required_date("fsmstartdate", get(8))?;
+                    let end = row.date("fsmenddate", get(9), false)?;
+                    row.ordered(
+                        rules::FSM_END_BEFORE_START,
+                        ("fsmstartdate", start),
+                        ("fsmenddate", end),
+                    )?;
+                    if !seen.insert((
+                        pupil.clone(),
+                        cwsw_dictionary::days_since_epoch(start),
+                        school.to_string(),
+                    )) {
+                        return Err(row.duplicate(format!("a second FSM period of the pupil starting {start} at the school: dropped"), "fsmstartdate"));
+                    }
+                    let country = row.code("fsm_uk_country", "ukcountry", get(10))?;
+                    row.accept(
+                        "fsm_periods",
+                        &[
+                            Value::Str(pupil.as_str()),
+                            Value::Str(school),
+                            Value::Str(census),
+                            Value::Date(start),
+                            Value::from(end),
+                            Value::from(country.as_deref()),
+                        ],
+                    )
+                }
+                _ => {
+                    let rank = row.required("sentyperank", get(11))?;
+                    let rank = row.int("sentyperank", rank, Some(1))?.unwrap_or(1);
+                    if !seen.insert((pupil.clone(), rank, school.to_string())) {
+                        return Err(row.duplicate(
+                            format!("a second SEN need of rank {rank} for the pupil: dropped"),
+                            "sentyperank",
+                        ));
+                    }
+                    let need = row.code("sen_type", "sentype", get(12))?;
+                    row.accept(
+                        "sen_needs",
+                        &[
+                            Value::Str(pupil.as_str()),
+                            Value::Str(school),
+                            Value::Str(census),
+                            Value::Int32(rank),
+                            Value::from(need.as_deref()),
+                        ],
+                    )
+                }
+            }
+        })())?;
+    }
+    Ok(())
+}
+
+/// The academic year and term a date falls in: autumn September–December, spring
+/// January–March, summer April–August (the Easter boundary is approximated by 1 April).
+fn term_of(date: NaiveDate) -> (AcademicYear, Term) {
+    let term = match date.month() {
+        9..=12 => Term::Autumn,
+        1..=3 => Term::Spring,
+        _ => Term::Summer,
+    };
+    (AcademicYear::containing(date), term)
+}
+
 fn read_pupils(
-    path: &Path,
     relative: &str,
     file: &CensusFile,
     mut input: CsvInput,
     census: &str,
     derived: Option<&DerivedAbsence>,
+    links: &mut PupilLinks,
     context: &mut Context,
 ) -> Result<(), ExtractError> {
     let on_roll = file.table == "pupilonroll";
@@ -385,15 +602,9 @@ fn read_pupils(
         let (total_authorised, total_unauthorised) = match (total_possible, derived) {
             (None, _) => (None, None),
             (Some(_), Some(derived)) => {
-                let id = field(&record, Some(id_column)).to_string();
-                let first = derived
-                    .get(&(id.clone(), school.to_string(), 0))
-                    .copied()
-                    .unwrap_or_default();
-                let second = derived
-                    .get(&(id, school.to_string(), 1))
-                    .copied()
-                    .unwrap_or_default();
+                let id = pupil_ref(on_roll, field(&record, Some(id_column)), school);
+                let first = derived.get(&(id.clone(), 0)).copied().unwrap_or_default();
+                let second = derived.get(&(id, 1)).copied().unwrap_or_default();
                 (
                     Some(first.authorised + second.authorised),
                     Some(first.unauthorised + second.unauthorised),
@@ -427,6 +638,10 @@ fn read_pupils(
                 .count(relative, source_table, Outcome::Deduplicated);
             continue;
         }
+        links.insert(
+            pupil_ref(on_roll, field(&record, Some(id_column)), school),
+            pupil_id.clone(),
+        );
         let mut warned = false;
         let sex_value = match field(&record, sex) {
             "" => None,
@@ -495,7 +710,6 @@ fn read_pupils(
             },
         );
     }
-    let _ = path;
     Ok(())
 }
 

@@ -9,6 +9,7 @@ use chrono::NaiveDate;
 use crate::ExtractError;
 use crate::context::{Context, birth_month};
 use crate::csv_input::{CsvInput, field};
+use crate::row::{DateFormat, Row, settle};
 use crate::rules::{self, Outcome};
 use crate::warehouse::Value;
 
@@ -17,6 +18,9 @@ use crate::warehouse::Value;
 pub(crate) enum Ssda903Table {
     Header,
     Episodes,
+    Uasc,
+    Reviews,
+    Missing,
 }
 
 const HEADER_COLUMNS: &[&str] = &["CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB"];
@@ -47,6 +51,12 @@ pub(crate) fn recognise(header: &[String]) -> Option<Ssda903Table> {
         Some(Ssda903Table::Episodes)
     } else if has(HEADER_COLUMNS) {
         Some(Ssda903Table::Header)
+    } else if has(&["CHILD", "DOB", "MISSING", "MIS_START", "MIS_END"]) {
+        Some(Ssda903Table::Missing)
+    } else if has(&["CHILD", "DOB", "REVIEW", "REVIEW_CODE"]) {
+        Some(Ssda903Table::Reviews)
+    } else if has(&["CHILD", "SEX", "DOB", "DUC"]) {
+        Some(Ssda903Table::Uasc)
     } else {
         None
     }
@@ -86,6 +96,9 @@ pub(crate) fn read(
     let source_table = match table {
         Ssda903Table::Header => "ssda903_header",
         Ssda903Table::Episodes => "ssda903_episodes",
+        Ssda903Table::Uasc => "ssda903_uasc",
+        Ssda903Table::Reviews => "ssda903_reviews",
+        Ssda903Table::Missing => "ssda903_missing",
     };
     context.audit.touch(relative, source_table);
     let child_column = input.required_column("CHILD", source_table)?;
@@ -93,6 +106,103 @@ pub(crate) fn read(
     let mut seen_children = HashSet::new();
     let mut seen_episodes = HashSet::new();
     match table {
+        Ssda903Table::Uasc | Ssda903Table::Reviews | Ssda903Table::Missing => {
+            let columns = [
+                "SEX",
+                "DOB",
+                "DUC",
+                "REVIEW",
+                "REVIEW_CODE",
+                "MISSING",
+                "MIS_START",
+                "MIS_END",
+            ]
+            .map(|name| input.column(name));
+            let mut seen = HashSet::new();
+            while let Some(line) = input.next_record(&mut record)? {
+                let mut row = Row::new(
+                    context,
+                    relative,
+                    source_table,
+                    format!("line {line}"),
+                    year,
+                    DateFormat::DayMonthYear,
+                );
+                let child = field(&record, Some(child_column));
+                let [sex, dob, duc, review, review_code, missing, start, end] =
+                    columns.map(|column| field(&record, column));
+                settle((|| {
+                    let child = row.required("CHILD", child)?;
+                    let child_id = row.context.child_id(&la_code, child);
+                    let id = Value::Str(child_id.as_str());
+                    match table {
+                        Ssda903Table::Uasc => {
+                            let birth = row.date("DOB", dob, false)?;
+                            let ceased = row.date("DUC", duc, false)?;
+                            if !seen.insert((child_id.as_str().to_string(), None)) {
+                                return Err(row.duplicate("the child appears twice in the UASC table: the second row is dropped", "CHILD"));
+                            }
+                            let sex = sex_code(&mut row, sex);
+                            row.accept(
+                                "care_uasc",
+                                &[
+                                    id,
+                                    Value::Int32(year),
+                                    Value::from(birth.map(birth_month)),
+                                    Value::from(sex),
+                                    Value::from(ceased),
+                                ],
+                            )
+                        }
+                        Ssda903Table::Reviews => {
+                            row.date("DOB", dob, false)?;
+                            let review = row.required_date("REVIEW", review)?;
+                            if !seen.insert((child_id.as_str().to_string(), Some(review))) {
+                                return Err(row.duplicate(
+                                    format!("a second review of the child on {review}: dropped"),
+                                    "REVIEW",
+                                ));
+                            }
+                            let code =
+                                row.code("review_participation", "REVIEW_CODE", review_code)?;
+                            row.accept(
+                                "care_reviews",
+                                &[
+                                    id,
+                                    Value::Int32(year),
+                                    Value::Date(review),
+                                    Value::from(code.as_deref()),
+                                ],
+                            )
+                        }
+                        _ => {
+                            row.date("DOB", dob, false)?;
+                            let start_date = row.required_date("MIS_START", start)?;
+                            let end_date = row.date("MIS_END", end, false)?;
+                            row.ordered(
+                                rules::MISSING_END_BEFORE_START,
+                                ("MIS_START", start_date),
+                                ("MIS_END", end_date),
+                            )?;
+                            if !seen.insert((child_id.as_str().to_string(), Some(start_date))) {
+                                return Err(row.duplicate(format!("a second missing episode of the child starting {start_date}: dropped"), "MIS_START"));
+                            }
+                            let kind = row.code("missing_type", "MISSING", missing)?;
+                            row.accept(
+                                "care_missing",
+                                &[
+                                    id,
+                                    Value::Int32(year),
+                                    Value::from(kind.as_deref()),
+                                    Value::Date(start_date),
+                                    Value::from(end_date),
+                                ],
+                            )
+                        }
+                    }
+                })())?;
+            }
+        }
         Ssda903Table::Header => {
             let columns = ["SEX", "DOB", "ETHNIC", "UPN"].map(|name| input.column(name));
             while let Some(line) = input.next_record(&mut record)? {
@@ -366,4 +476,24 @@ pub(crate) fn read(
         }
     }
     Ok(())
+}
+
+/// SEX 1/2 to 2024, M/F/U from 2025 (domain.md §5), as M, F or U; others are logged and
+/// written as null.
+fn sex_code(row: &mut Row, sex: &str) -> Option<&'static str> {
+    match sex {
+        "1" | "M" | "m" => Some("M"),
+        "2" | "F" | "f" => Some("F"),
+        "U" | "u" => Some("U"),
+        "" => None,
+        other => {
+            row.warn(
+                rules::CODE_UNKNOWN,
+                format!("`SEX` is `{other}`, not 1, 2, M, F or U: written as null"),
+                "SEX",
+                Some(other),
+            );
+            None
+        }
+    }
 }

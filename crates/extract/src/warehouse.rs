@@ -31,6 +31,8 @@ pub enum Value<'a> {
     Bool(bool),
     /// Date.
     Date(NaiveDate),
+    /// 64-bit float.
+    Float64(f64),
 }
 
 impl<'a> From<Option<&'a str>> for Value<'a> {
@@ -48,6 +50,12 @@ impl From<Option<NaiveDate>> for Value<'_> {
 impl From<Option<i32>> for Value<'_> {
     fn from(value: Option<i32>) -> Self {
         value.map_or(Value::Null, Value::Int32)
+    }
+}
+
+impl From<Option<f64>> for Value<'_> {
+    fn from(value: Option<f64>) -> Self {
+        value.map_or(Value::Null, Value::Float64)
     }
 }
 
@@ -140,6 +148,10 @@ impl TableBuilder {
                 }
                 (Builder::Int64(b), Value::Null) => {
                     b.append_null();
+                    true
+                }
+                (Builder::Float64(b), Value::Float64(v)) => {
+                    b.append_value(*v);
                     true
                 }
                 (Builder::Float64(b), Value::Null) => {

@@ -1,0 +1,361 @@
+//! Checks of one input row, field by field: each failed check is reported with its
+//! rule id and counts the row as rejected, so a reader's row function can stop with `?`.
+
+use chrono::NaiveDate;
+
+use crate::ExtractError;
+use crate::context::Context;
+use crate::key::PupilId;
+use crate::rules::{self, Outcome, Rule};
+use crate::warehouse::Value;
+
+/// Why a row function stopped.
+#[derive(Debug)]
+pub(crate) enum RowError {
+    /// The row broke an error rule; it has been reported and counted.
+    Rejected,
+    /// Extract cannot go on.
+    Fatal(ExtractError),
+}
+
+impl From<ExtractError> for RowError {
+    fn from(error: ExtractError) -> Self {
+        Self::Fatal(error)
+    }
+}
+
+/// Runs a row function: a rejected row is done with, a fatal error stops the reader.
+pub(crate) fn settle(result: Result<(), RowError>) -> Result<(), ExtractError> {
+    match result {
+        Ok(()) | Err(RowError::Rejected) => Ok(()),
+        Err(RowError::Fatal(error)) => Err(error),
+    }
+}
+
+/// How a return writes its dates (domain.md §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DateFormat {
+    /// `YYYY-MM-DD` (CIN census `xs:date`).
+    Iso,
+    /// `dd/mm/YYYY` (SSDA903), also accepting `YYYY-MM-DD`.
+    DayMonthYear,
+    /// `YYYY-Mon-DD HH:MM:SS` (school census extracts), also accepting `YYYY-MM-DD`.
+    Census,
+}
+
+impl DateFormat {
+    pub(crate) fn parse(self, text: &str) -> Option<NaiveDate> {
+        let iso = || NaiveDate::parse_from_str(text, "%Y-%m-%d").ok();
+        match self {
+            Self::Iso => iso(),
+            Self::DayMonthYear => NaiveDate::parse_from_str(text, "%d/%m/%Y")
+                .ok()
+                .or_else(iso),
+            Self::Census => chrono::NaiveDateTime::parse_from_str(text, "%Y-%b-%d %H:%M:%S")
+                .map(|datetime| datetime.date())
+                .ok()
+                .or_else(iso),
+        }
+    }
+
+    pub(crate) fn describe(self) -> &'static str {
+        match self {
+            Self::Iso => "YYYY-MM-DD",
+            Self::DayMonthYear => "dd/mm/YYYY",
+            Self::Census => "YYYY-Mon-DD HH:MM:SS",
+        }
+    }
+}
+
+/// One row being checked: where it is, and whether a warning has been logged for it.
+pub(crate) struct Row<'c, 'a> {
+    pub(crate) context: &'c mut Context<'a>,
+    pub(crate) file: &'c str,
+    pub(crate) table: &'static str,
+    pub(crate) here: String,
+    /// The schema year for code lists.
+    pub(crate) year: i32,
+    pub(crate) dates: DateFormat,
+    pub(crate) warned: bool,
+}
+
+impl<'c, 'a> Row<'c, 'a> {
+    pub(crate) fn new(
+        context: &'c mut Context<'a>,
+        file: &'c str,
+        table: &'static str,
+        here: String,
+        year: i32,
+        dates: DateFormat,
+    ) -> Self {
+        Self {
+            context,
+            file,
+            table,
+            here,
+            year,
+            dates,
+            warned: false,
+        }
+    }
+
+    /// Reports an error rule and counts the row as rejected.
+    pub(crate) fn reject(
+        &mut self,
+        rule: Rule,
+        message: impl Into<String>,
+        field: &str,
+        value: Option<&str>,
+    ) -> RowError {
+        self.context.audit.reject(
+            rule,
+            self.file,
+            self.here.clone(),
+            self.table,
+            message,
+            field,
+            value,
+        );
+        RowError::Rejected
+    }
+
+    /// Reports a warning rule; the row is kept.
+    pub(crate) fn warn(
+        &mut self,
+        rule: Rule,
+        message: impl Into<String>,
+        field: &str,
+        value: Option<&str>,
+    ) {
+        self.context.audit.report(
+            rule,
+            self.file,
+            self.here.clone(),
+            self.table,
+            message,
+            field,
+            value,
+        );
+        self.warned = true;
+    }
+
+    /// A field that must not be empty. `identifier` keeps the value out of the report.
+    pub(crate) fn required<'t>(&mut self, name: &str, text: &'t str) -> Result<&'t str, RowError> {
+        if text.is_empty() {
+            return Err(self.reject(
+                rules::REQUIRED_MISSING,
+                format!("`{name}` is empty"),
+                name,
+                None,
+            ));
+        }
+        Ok(text)
+    }
+
+    /// A date in the return's format; empty is `None` unless `required`.
+    pub(crate) fn date(
+        &mut self,
+        name: &str,
+        text: &str,
+        required: bool,
+    ) -> Result<Option<NaiveDate>, RowError> {
+        if text.is_empty() {
+            if required {
+                self.required(name, text)?;
+            }
+            return Ok(None);
+        }
+        match self.dates.parse(text) {
+            Some(date) => Ok(Some(date)),
+            None => {
+                let format = self.dates.describe();
+                Err(self.reject(
+                    rules::DATE_INVALID,
+                    format!("`{name}` is `{text}`, not a date ({format})"),
+                    name,
+                    Some(text),
+                ))
+            }
+        }
+    }
+
+    /// A required date.
+    pub(crate) fn required_date(&mut self, name: &str, text: &str) -> Result<NaiveDate, RowError> {
+        self.date(name, text, true)?
+            .ok_or_else(|| RowError::Fatal(ExtractError::Internal(format!("`{name}` empty"))))
+    }
+
+    /// An end date must not be before its start date.
+    pub(crate) fn ordered(
+        &mut self,
+        rule: Rule,
+        (start_name, start): (&str, NaiveDate),
+        (end_name, end): (&str, Option<NaiveDate>),
+    ) -> Result<(), RowError> {
+        match end {
+            Some(end) if end < start => {
+                let value = end.to_string();
+                Err(self.reject(
+                    rule,
+                    format!("`{end_name}` {end} is before `{start_name}` {start}"),
+                    end_name,
+                    Some(&value),
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// A whole number, written `12` or `12.0`; `minimum` bounds it below.
+    pub(crate) fn int(
+        &mut self,
+        name: &str,
+        text: &str,
+        minimum: Option<i32>,
+    ) -> Result<Option<i32>, RowError> {
+        if text.is_empty() {
+            return Ok(None);
+        }
+        let value = text
+            .parse::<f64>()
+            .ok()
+            .filter(|value| value.fract() == 0.0 && value.abs() < 1e9)
+            .map(|value| value as i32);
+        match value {
+            Some(value) if minimum.is_none_or(|minimum| value >= minimum) => Ok(Some(value)),
+            Some(_) if name.contains("session") => Err(self.reject(
+                rules::SESSIONS_NEGATIVE,
+                format!("`{name}` is `{text}`, not a whole number of sessions of 0 or more"),
+                name,
+                Some(text),
+            )),
+            _ => Err(self.reject(
+                rules::VALUE_INVALID,
+                format!(
+                    "`{name}` is `{text}`, not a whole number{}",
+                    minimum.map_or(String::new(), |minimum| format!(" of {minimum} or more"))
+                ),
+                name,
+                Some(text),
+            )),
+        }
+    }
+
+    /// A number.
+    pub(crate) fn float(&mut self, name: &str, text: &str) -> Result<Option<f64>, RowError> {
+        if text.is_empty() {
+            return Ok(None);
+        }
+        match text.parse::<f64>() {
+            Ok(value) if value.is_finite() => Ok(Some(value)),
+            _ => Err(self.reject(
+                rules::VALUE_INVALID,
+                format!("`{name}` is `{text}`, not a number"),
+                name,
+                Some(text),
+            )),
+        }
+    }
+
+    /// A boolean in any accepted spelling (domain.md §5).
+    pub(crate) fn boolean(&mut self, name: &str, text: &str) -> Result<Option<bool>, RowError> {
+        if text.is_empty() {
+            return Ok(None);
+        }
+        match crate::context::parse_bool(text) {
+            Some(value) => Ok(Some(value)),
+            None => Err(self.reject(
+                rules::VALUE_INVALID,
+                format!("`{name}` is `{text}`, not true/false, True/False or 1/0"),
+                name,
+                Some(text),
+            )),
+        }
+    }
+
+    /// A code checked against its list for the row's schema year: unknown codes are
+    /// logged and written as null.
+    pub(crate) fn code(
+        &mut self,
+        list: &str,
+        name: &str,
+        text: &str,
+    ) -> Result<Option<String>, RowError> {
+        let mut warned = self.warned;
+        let code = self.context.checked_code(
+            list,
+            text,
+            self.year,
+            self.file,
+            &self.here,
+            self.table,
+            name,
+            &mut warned,
+        )?;
+        self.warned = warned;
+        Ok(code)
+    }
+
+    /// The pupil id of a UPN that must be valid.
+    pub(crate) fn pupil(&mut self, name: &str, text: &str) -> Result<PupilId, RowError> {
+        self.required(name, text)?;
+        match self.context.pupil_id(text) {
+            Ok(id) => Ok(id),
+            Err(problem) => Err(self.reject(rules::UPN_INVALID, problem.message(), name, None)),
+        }
+    }
+
+    /// Counts the row as a duplicate of one already read, logging it.
+    pub(crate) fn duplicate(&mut self, message: impl Into<String>, field: &str) -> RowError {
+        self.context.audit.report(
+            rules::DUPLICATE,
+            self.file,
+            self.here.clone(),
+            self.table,
+            message,
+            field,
+            None,
+        );
+        self.context
+            .audit
+            .count(self.file, self.table, Outcome::Deduplicated);
+        RowError::Rejected
+    }
+
+    /// Counts the row accepted (or warned) when it feeds another table's values rather
+    /// than a row of its own (session reasons feed pupil_terms' absence).
+    pub(crate) fn accept_uncopied(self) {
+        self.context.audit.count(
+            self.file,
+            self.table,
+            if self.warned {
+                Outcome::Warned
+            } else {
+                Outcome::Accepted
+            },
+        );
+    }
+
+    /// Counts the row de-duplicated without a reject: an exclusion an earlier census
+    /// already carried (domain.md §5), which is expected, not a rule break.
+    pub(crate) fn accept_elsewhere(self) {
+        self.context
+            .audit
+            .count(self.file, self.table, Outcome::Deduplicated);
+    }
+
+    /// Writes the row to a warehouse table and counts it accepted (or warned).
+    pub(crate) fn accept(self, table: &str, values: &[Value]) -> Result<(), RowError> {
+        self.context.append(table, values)?;
+        self.context.audit.count(
+            self.file,
+            self.table,
+            if self.warned {
+                Outcome::Warned
+            } else {
+                Outcome::Accepted
+            },
+        );
+        Ok(())
+    }
+}
