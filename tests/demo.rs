@@ -481,3 +481,47 @@ fn no_suppressed_count_can_be_recovered_by_subtraction() {
         "the default demo has suppressed cells to check"
     );
 }
+
+#[test]
+fn validate_writes_the_rule_report_and_no_warehouse() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/liia");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("validation");
+    let (stdout, stderr) = cwsw(&[
+        "validate",
+        "--input",
+        &fixtures.to_string_lossy(),
+        "--out",
+        &out.to_string_lossy(),
+    ]);
+    let report = read_csv(&out.join("rule-report.csv"));
+    assert!(
+        report
+            .iter()
+            .any(|row| row["rule_id"] == "UPN-INVALID" && row["severity"] == "error")
+    );
+    // Rules ranked by count, each with an example row reference.
+    let summary = std::fs::read_to_string(out.join("rule-summary.md")).expect("summary");
+    let counts: Vec<usize> = summary
+        .lines()
+        .filter(|line| line.starts_with("| `"))
+        .map(|line| {
+            line.split('|')
+                .nth(3)
+                .and_then(|count| count.trim().parse().ok())
+                .expect("a count")
+        })
+        .collect();
+    assert!(counts.len() >= 5, "{summary}");
+    assert!(
+        counts.windows(2).all(|pair| pair[0] >= pair[1]),
+        "{summary}"
+    );
+    assert!(summary.contains("school_census/") && summary.contains("line "));
+    assert_eq!(stdout.lines().next(), Some("# Validation summary"));
+    // Nothing else is written, and nothing written names a pupil or child.
+    let written: Vec<_> = files_under(dir.path());
+    assert_eq!(written.len(), 2, "{written:?}");
+    let identifiers = raw_identifiers(&fixtures);
+    assert_no_identifier(&identifiers, &out, &fixtures, [&stdout, &stderr]);
+}

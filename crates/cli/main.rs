@@ -75,6 +75,18 @@ enum Command {
         #[arg(long)]
         la: Option<String>,
     },
+    /// The checks of `extract`, writing only the rule report (no warehouse, no key).
+    Validate {
+        /// Folder of raw returns.
+        #[arg(long)]
+        input: PathBuf,
+        /// Folder for `rule-report.csv` and `rule-summary.md`.
+        #[arg(long, default_value = "validation")]
+        out: PathBuf,
+        /// LA code, if the inputs hold no CIN census.
+        #[arg(long)]
+        la: Option<String>,
+    },
     /// Runs the cohort and measure queries over the warehouse.
     Run {
         /// Warehouse folder.
@@ -195,15 +207,20 @@ fn run(cli: Cli) -> Result<()> {
             key_file,
             la,
         } => {
-            let Some(key_file) = key_file else {
+            let Some(key_file) = key_file.or(pipeline::key_file_from_config()?) else {
                 bail!(
-                    "no pseudonymisation key: give `--key-file FILE` or set CWSW_KEY_FILE (only `cwsw demo` makes its own)"
+                    "no pseudonymisation key: give `--key-file FILE`, set CWSW_KEY_FILE, or name `key_file` in cwsw.toml (only `cwsw demo` makes its own)"
                 );
             };
             let key = cwsw_extract::PseudonymisationKey::from_file(&key_file)
                 .with_context(|| format!("reading the key file {}", key_file.display()))?;
             let summary = pipeline::extract(&input, &out, &key, la, &mut progress)?;
             println!("warehouse:  {} (key_id {})", out.display(), summary.key_id);
+        }
+        Command::Validate { input, out, la } => {
+            let report = pipeline::validate(&input, &out, la, &mut progress)?;
+            print!("{report}");
+            println!("rule report: {}", out.display());
         }
         Command::Run {
             warehouse,

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Context as _, Result};
+use anyhow::{Context as _, Result, bail};
 use cwsw_dictionary::{AcademicYear, Dictionary};
 use cwsw_engine::{EngineOptions, MeasureResult, QuerySet};
 use cwsw_extract::{ExtractOptions, ExtractSummary, PseudonymisationKey};
@@ -81,6 +81,22 @@ pub fn extract(
     progress.stage(&format!(
         "extract: {accepted} rows accepted, {rejected} rejected; ledger balances"
     ));
+    for source in &summary.sources {
+        if source.files == 0 {
+            continue;
+        }
+        let megabytes = source.bytes as f64 / 1e6;
+        let seconds = source.seconds.max(1e-9);
+        progress.stage(&format!(
+            "extract: {}: {} files, {megabytes:.1} MB, {} rows in {:.2} s ({:.0} MB/s, {:.0} rows/s)",
+            source.kind,
+            source.files,
+            source.rows,
+            source.seconds,
+            megabytes / seconds,
+            source.rows as f64 / seconds
+        ));
+    }
     let mut reasons: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
     for skipped in &summary.skipped {
         *reasons.entry(skipped.reason.as_str()).or_default() += 1;
@@ -241,4 +257,130 @@ pub fn demo(out: &Path, pupils: usize, seed: u64, progress: &mut Progress) -> Re
     std::fs::write(&report, html).with_context(|| format!("writing {}", report.display()))?;
     progress.stage(&format!("report: {}", report.display()));
     Ok(DemoOutputs { report, submission })
+}
+
+/// The `key_file` named in `./cwsw.toml`, if there is one: `key_file = "path"`.
+pub fn key_file_from_config() -> Result<Option<PathBuf>> {
+    let path = Path::new("cwsw.toml");
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Ok(None);
+    };
+    for (index, line) in text.lines().enumerate() {
+        let Some((name, value)) = line.split_once('=') else {
+            continue;
+        };
+        if name.trim() != "key_file" {
+            continue;
+        }
+        let value = value.trim();
+        let Some(file) = value
+            .strip_prefix('"')
+            .and_then(|value| value.strip_suffix('"'))
+        else {
+            bail!(
+                "cwsw.toml line {}: `key_file` must be a quoted path, like key_file = \"keys/la.key\"",
+                index + 1
+            );
+        };
+        return Ok(Some(PathBuf::from(file)));
+    }
+    Ok(None)
+}
+
+/// `cwsw validate`: every rule of extract over the returns, written as `rule-report.csv`
+/// (one row per rejected or warned row) and `rule-summary.md` (rules ranked by count,
+/// each with an example row reference); returns the summary's text.
+pub fn validate(
+    input: &Path,
+    out: &Path,
+    la_code: Option<String>,
+    progress: &mut Progress,
+) -> Result<String> {
+    let dictionary = Dictionary::embedded()?;
+    progress.stage(&format!("validate: {}", input.display()));
+    let summary = cwsw_extract::validate(input, la_code, &dictionary)?;
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let report_path = out.join("rule-report.csv");
+    let mut writer = csv::Writer::from_path(&report_path)
+        .with_context(|| format!("writing {}", report_path.display()))?;
+    writer.write_record([
+        "source_file",
+        "location",
+        "source_table",
+        "rule_id",
+        "severity",
+        "message",
+        "field",
+        "value",
+    ])?;
+    for reject in &summary.rejects {
+        writer.write_record([
+            reject.source_file.as_str(),
+            &reject.location,
+            &reject.source_table,
+            reject.rule_id,
+            reject.severity.name(),
+            &reject.message,
+            reject.field.as_deref().unwrap_or(""),
+            reject.value.as_deref().unwrap_or(""),
+        ])?;
+    }
+    writer.flush()?;
+    let text = rule_summary(&summary);
+    std::fs::write(out.join("rule-summary.md"), &text)
+        .with_context(|| format!("writing {}", out.join("rule-summary.md").display()))?;
+    Ok(text)
+}
+
+/// Rules ranked by how many rows broke them, with an example row reference each.
+fn rule_summary(summary: &ExtractSummary) -> String {
+    use std::fmt::Write as _;
+    let mut by_rule: std::collections::BTreeMap<&str, (usize, &cwsw_extract::Reject)> =
+        std::collections::BTreeMap::new();
+    for reject in &summary.rejects {
+        by_rule.entry(reject.rule_id).or_insert((0, reject)).0 += 1;
+    }
+    let mut ranked: Vec<_> = by_rule.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(b.0)));
+    let read: u64 = summary.ledger.values().map(|entry| entry.read).sum();
+    let rejected: u64 = summary.ledger.values().map(|entry| entry.rejected).sum();
+    let warned: u64 = summary.ledger.values().map(|entry| entry.warned).sum();
+    let deduplicated: u64 = summary
+        .ledger
+        .values()
+        .map(|entry| entry.deduplicated)
+        .sum();
+    let files: std::collections::BTreeSet<&str> = summary
+        .ledger
+        .keys()
+        .map(|(file, _)| file.as_str())
+        .collect();
+    let mut text = String::from("# Validation summary\n\n");
+    let _ = writeln!(
+        text,
+        "{} files, {read} rows read: {rejected} rejected, {warned} kept with a warning, {deduplicated} de-duplicated.\n",
+        files.len()
+    );
+    let _ = writeln!(
+        text,
+        "| rule | severity | rows | checks | example |\n|---|---|---|---|---|"
+    );
+    for (rule_id, (count, example)) in &ranked {
+        let description = cwsw_extract::rules::ALL
+            .iter()
+            .find(|rule| rule.id == *rule_id)
+            .map_or("", |rule| rule.description);
+        let _ = writeln!(
+            text,
+            "| `{rule_id}` | {} | {count} | {description} | {} {}: {} |",
+            example.severity.name(),
+            example.source_file,
+            example.location,
+            example.message.replace('|', "\\|")
+        );
+    }
+    for skipped in &summary.skipped {
+        let _ = writeln!(text, "\nNot read: {} ({})", skipped.file, skipped.reason);
+    }
+    text
 }

@@ -231,11 +231,14 @@ pub(crate) fn read(path: &Path, relative: &str, context: &mut Context) -> Result
             }
             Event::Eof => {
                 if let Some(open) = stack.last() {
+                    let (line, column) = locate(path, reader.buffer_position());
                     return Err(ExtractError::Malformed {
                         path: path.to_path_buf(),
                         line,
-                        column: 0,
-                        message: format!("the file ends inside `<{open}>`: it is truncated"),
+                        column,
+                        message: format!(
+                            "the file ends inside `<{open}>`, where `</{open}>` was expected: it is truncated"
+                        ),
                     });
                 }
                 if header.year.is_none() && children == 0 {

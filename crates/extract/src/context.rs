@@ -9,7 +9,7 @@ use cwsw_dictionary::{Dictionary, upn};
 use crate::ExtractError;
 use crate::key::{ChildId, Pseudonymiser, PupilId};
 use crate::rules::{self, Audit};
-use crate::warehouse::{TableBuilder, Value};
+use crate::warehouse::{TableWriter, Value};
 
 /// The warehouse tables extract writes, in order.
 pub(crate) const WAREHOUSE_TABLES: &[&str] = &[
@@ -42,12 +42,12 @@ pub(crate) struct Context<'a> {
     pseudonymiser: &'a Pseudonymiser,
     pub(crate) dictionary: &'a Dictionary,
     pub(crate) audit: Audit,
-    tables: BTreeMap<&'static str, TableBuilder>,
+    tables: BTreeMap<&'static str, TableWriter>,
     /// The LA code the returns belong to: given, or read from the CIN headers.
     pub(crate) la_code: Option<String>,
     la_code_source: Option<String>,
-    /// Exclusions already written: (pupil, start date, category).
-    exclusions_seen: HashSet<(PupilId, i32, String)>,
+    /// Exclusions already written: keys of (pupil, start date, category).
+    exclusions_seen: HashSet<u128>,
 }
 
 impl<'a> Context<'a> {
@@ -55,6 +55,7 @@ impl<'a> Context<'a> {
         pseudonymiser: &'a Pseudonymiser,
         dictionary: &'a Dictionary,
         la_code: Option<String>,
+        staging: Option<&std::path::Path>,
     ) -> Result<Self, ExtractError> {
         let mut tables = BTreeMap::new();
         for name in WAREHOUSE_TABLES {
@@ -62,7 +63,14 @@ impl<'a> Context<'a> {
                 .table(name)
                 .map_err(|error| ExtractError::Internal(error.to_string()))?
                 .arrow_schema();
-            tables.insert(*name, TableBuilder::new(name, schema));
+            tables.insert(
+                *name,
+                TableWriter::create(
+                    staging.map(|staging| staging.join(format!("{name}.parquet"))),
+                    name,
+                    schema,
+                )?,
+            );
         }
         Ok(Self {
             pseudonymiser,
@@ -76,7 +84,7 @@ impl<'a> Context<'a> {
     }
 
     /// Whether this is the first census to carry an exclusion (each arrives in two).
-    pub(crate) fn first_sighting_of_exclusion(&mut self, key: (PupilId, i32, String)) -> bool {
+    pub(crate) fn first_sighting_of_exclusion(&mut self, key: u128) -> bool {
         self.exclusions_seen.insert(key)
     }
 
@@ -87,7 +95,7 @@ impl<'a> Context<'a> {
             .append(row)
     }
 
-    pub(crate) fn into_parts(self) -> (Audit, BTreeMap<&'static str, TableBuilder>) {
+    pub(crate) fn into_parts(self) -> (Audit, BTreeMap<&'static str, TableWriter>) {
         (self.audit, self.tables)
     }
 

@@ -99,6 +99,11 @@ pub struct PupilId(String);
 pub struct ChildId(String);
 
 impl PupilId {
+    /// A pupil id from the hex bytes of one made earlier (never from a raw identifier).
+    pub(crate) fn from_hex(hex: &[u8; 32]) -> Self {
+        Self(String::from_utf8_lossy(hex).into_owned())
+    }
+
     /// The hex string written to the warehouse.
     pub fn as_str(&self) -> &str {
         &self.0

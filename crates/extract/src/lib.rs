@@ -37,7 +37,7 @@ use arrow::array::{ArrayRef, Int64Array, StringArray};
 use arrow::record_batch::RecordBatch;
 use cwsw_dictionary::Dictionary;
 
-use crate::context::{Context, WAREHOUSE_TABLES};
+use crate::context::Context;
 use crate::csv_input::CsvInput;
 use crate::warehouse::{AtomicDir, write_parquet};
 
@@ -156,6 +156,24 @@ pub struct ExtractSummary {
     pub rejects: Vec<Reject>,
     /// Files not extracted, with the reason.
     pub skipped: Vec<SkippedFile>,
+    /// Input read and time taken per kind of source, for throughput reports.
+    pub sources: Vec<SourceStats>,
+}
+
+/// What extract read of one kind of source, and how long it took (parsing, checking,
+/// pseudonymising and writing its rows).
+#[derive(Debug, Clone)]
+pub struct SourceStats {
+    /// The kind of source.
+    pub kind: &'static str,
+    /// Files read.
+    pub files: usize,
+    /// Their size in bytes.
+    pub bytes: u64,
+    /// Rows (or XML records) read.
+    pub rows: u64,
+    /// Wall-clock seconds.
+    pub seconds: f64,
 }
 
 /// A school census file: its path, its name relative to the input folder, what it is.
@@ -246,8 +264,48 @@ pub fn extract(
     key: &PseudonymisationKey,
     dictionary: &Dictionary,
 ) -> Result<ExtractSummary, ExtractError> {
+    read_all(options, key, dictionary, true)
+}
+
+/// Applies every check of [`extract`] to the returns under `input` without writing a
+/// warehouse (`cwsw validate`): the summary's rejects and ledger are the rule report.
+/// Ids are made with a throwaway key, and nothing that holds one is written.
+pub fn validate(
+    input: &Path,
+    la_code: Option<String>,
+    dictionary: &Dictionary,
+) -> Result<ExtractSummary, ExtractError> {
+    let options = ExtractOptions {
+        input: input.to_path_buf(),
+        output: PathBuf::new(),
+        la_code,
+    };
+    read_all(
+        &options,
+        &PseudonymisationKey::generate(),
+        dictionary,
+        false,
+    )
+}
+
+fn read_all(
+    options: &ExtractOptions,
+    key: &PseudonymisationKey,
+    dictionary: &Dictionary,
+    write: bool,
+) -> Result<ExtractSummary, ExtractError> {
     let pseudonymiser = Pseudonymiser::new(key);
-    let mut context = Context::new(&pseudonymiser, dictionary, options.la_code.clone())?;
+    let staging = if write {
+        Some(AtomicDir::new(&options.output)?)
+    } else {
+        None
+    };
+    let mut context = Context::new(
+        &pseudonymiser,
+        dictionary,
+        options.la_code.clone(),
+        staging.as_ref().map(AtomicDir::path),
+    )?;
     let mut skipped = Vec::new();
     let mut cin_files = Vec::new();
     let mut ssda_files = Vec::new();
@@ -276,20 +334,93 @@ pub fn extract(
         }
     }
     // CIN first: its headers say which LA the other returns belong to.
-    for (path, name) in &cin_files {
-        cin::read(path, name, &mut context)?;
-    }
-    for (path, name, table) in ssda_files {
-        let input = CsvInput::open(&path)?;
-        ssda903::read(&path, &name, table, input, &mut context)?;
-    }
-    for files in census_files.values() {
-        school_census::read_census(files, &mut context)?;
-    }
-    for (path, name, register) in register_files {
-        let input = CsvInput::open(&path)?;
-        registers::read(&path, &name, register, input, &mut context)?;
-    }
+    let mut sources = Vec::new();
+    let mut timed = |kind: &'static str,
+                     files: Vec<(&Path, &str)>,
+                     context: &mut Context,
+                     read: &mut dyn FnMut(&mut Context) -> Result<(), ExtractError>|
+     -> Result<(), ExtractError> {
+        let started = std::time::Instant::now();
+        read(context)?;
+        let bytes = files
+            .iter()
+            .map(|(path, _)| std::fs::metadata(path).map_or(0, |meta| meta.len()))
+            .sum();
+        let rows = context
+            .audit
+            .ledger
+            .iter()
+            .filter(|((file, _), _)| files.iter().any(|(_, name)| name == file))
+            .map(|(_, entry)| entry.read)
+            .sum();
+        sources.push(SourceStats {
+            kind,
+            files: files.len(),
+            bytes,
+            rows,
+            seconds: started.elapsed().as_secs_f64(),
+        });
+        Ok(())
+    };
+    timed(
+        "CIN census XML",
+        cin_files
+            .iter()
+            .map(|(path, name)| (path.as_path(), name.as_str()))
+            .collect(),
+        &mut context,
+        &mut |context| {
+            for (path, name) in &cin_files {
+                cin::read(path, name, context)?;
+            }
+            Ok(())
+        },
+    )?;
+    timed(
+        "SSDA903 CSV",
+        ssda_files
+            .iter()
+            .map(|(path, name, _)| (path.as_path(), name.as_str()))
+            .collect(),
+        &mut context,
+        &mut |context| {
+            for (path, name, table) in &ssda_files {
+                let input = CsvInput::open(path)?;
+                ssda903::read(path, name, *table, input, context)?;
+            }
+            Ok(())
+        },
+    )?;
+    timed(
+        "school census CSV",
+        census_files
+            .values()
+            .flatten()
+            .map(|(path, name, _)| (path.as_path(), name.as_str()))
+            .collect(),
+        &mut context,
+        &mut |context| {
+            for files in census_files.values() {
+                school_census::read_census(files, context)?;
+            }
+            Ok(())
+        },
+    )?;
+    timed(
+        "attainment, EHE and school lookup CSV",
+        register_files
+            .iter()
+            .map(|(path, name, _)| (path.as_path(), name.as_str()))
+            .collect(),
+        &mut context,
+        &mut |context| {
+            for (path, name, register) in &register_files {
+                let input = CsvInput::open(path)?;
+                registers::read(path, name, *register, input, context)?;
+            }
+            Ok(())
+        },
+    )?;
     let la_code = context.la_code.clone();
     let (audit, tables) = context.into_parts();
     for ((file, table), entry) in &audit.ledger {
@@ -304,32 +435,35 @@ pub fn extract(
             });
         }
     }
-    let staging = AtomicDir::new(&options.output)?;
     let mut counts = BTreeMap::new();
-    for name in WAREHOUSE_TABLES {
-        let Some(builder) = tables.get(name) else {
-            continue;
-        };
-        counts.insert((*name).to_string(), builder.len());
+    for (name, writer) in tables {
+        counts.insert(name.to_string(), writer.finish()?);
     }
-    for (name, builder) in tables {
-        let batch = builder.finish()?;
-        write_parquet(&staging.path().join(format!("{name}.parquet")), &batch)?;
-    }
+    let summary = ExtractSummary {
+        key_id: key.key_id(),
+        tables: counts,
+        ledger: audit.ledger,
+        rejects: audit.rejects,
+        skipped,
+        sources,
+    };
+    let Some(staging) = staging else {
+        return Ok(summary);
+    };
     write_parquet(
         &staging.path().join("rejects.parquet"),
-        &rejects_batch(dictionary, &audit.rejects)?,
+        &rejects_batch(dictionary, &summary.rejects)?,
     )?;
     write_parquet(
         &staging.path().join("ledger.parquet"),
-        &ledger_batch(dictionary, &audit.ledger)?,
+        &ledger_batch(dictionary, &summary.ledger)?,
     )?;
     let run = serde_json::json!({
         "tool": format!("cwsw {}", env!("CARGO_PKG_VERSION")),
         "key_id": key.key_id(),
         "la_code": la_code,
-        "tables": counts,
-        "skipped": skipped.iter().map(|file| serde_json::json!({"file": file.file, "reason": file.reason})).collect::<Vec<_>>(),
+        "tables": summary.tables,
+        "skipped": summary.skipped.iter().map(|file| serde_json::json!({"file": file.file, "reason": file.reason})).collect::<Vec<_>>(),
     });
     let run_path = staging.path().join("extract.json");
     std::fs::write(
@@ -341,13 +475,7 @@ pub fn extract(
         source,
     })?;
     staging.commit()?;
-    Ok(ExtractSummary {
-        key_id: key.key_id(),
-        tables: counts,
-        ledger: audit.ledger,
-        rejects: audit.rejects,
-        skipped,
-    })
+    Ok(summary)
 }
 
 fn rejects_batch(dictionary: &Dictionary, rejects: &[Reject]) -> Result<RecordBatch, ExtractError> {

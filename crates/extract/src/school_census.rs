@@ -136,18 +136,32 @@ struct Absence {
     unauthorised: i32,
 }
 
-/// A pupil row of the census: on or off roll, its MIS table id and its school.
-type PupilRef = (bool, Box<str>, Box<str>);
+/// A pupil row of the census (on or off roll, its MIS table id, its school) as a 128-bit
+/// hash: a census's maps hold one entry per pupil, so they are kept compact.
+type PupilRef = u128;
 
 /// Absence per pupil row and half (0 termly, 1 second half of summer).
 type DerivedAbsence = HashMap<(PupilRef, u8), Absence>;
 
-/// The pupil each accepted pupil row names, for the exclusion, FSM and SEN rows that
-/// refer to it by table id.
-type PupilLinks = HashMap<PupilRef, PupilId>;
+/// The pupil id (hex) each accepted pupil row names, for the exclusion, FSM and SEN rows
+/// that refer to it by table id.
+type PupilLinks = HashMap<PupilRef, [u8; 32]>;
 
 fn pupil_ref(on_roll: bool, id: &str, school: &str) -> PupilRef {
-    (on_roll, id.into(), school.into())
+    compact_key(&(on_roll, id, school))
+}
+
+/// A 128-bit key of any hashable value, from two SipHash passes.
+pub(crate) fn compact_key(value: &impl std::hash::Hash) -> u128 {
+    use std::hash::{DefaultHasher, Hasher};
+    let mut halves = [0u64; 2];
+    for (salt, half) in halves.iter_mut().enumerate() {
+        let mut hasher = DefaultHasher::new();
+        hasher.write_usize(salt);
+        value.hash(&mut hasher);
+        *half = hasher.finish();
+    }
+    (u128::from(halves[0]) << 64) | u128::from(halves[1])
 }
 
 /// Reads one census: its session-reason files (used for absence where the pupil files
@@ -320,7 +334,7 @@ fn read_linked(
     .iter()
     .map(|name| input.column(name))
     .collect();
-    let mut seen: HashSet<(PupilId, i32, String)> = HashSet::new();
+    let mut seen: HashSet<u128> = HashSet::new();
     let mut record = csv::StringRecord::new();
     while let Some(line) = input.next_record(&mut record)? {
         let get = |index: usize| field(&record, columns[index]);
@@ -335,7 +349,10 @@ fn read_linked(
         settle((|| {
             let id = row.required(link_column(on_roll), field(&record, Some(id_column)))?;
             let school = row.required("NativeId", field(&record, Some(native)))?;
-            let Some(pupil) = links.get(&pupil_ref(on_roll, id, school)).cloned() else {
+            let Some(pupil) = links
+                .get(&pupil_ref(on_roll, id, school))
+                .map(PupilId::from_hex)
+            else {
                 return Err(row.reject(
                     rules::PUPIL_LINK,
                     format!("no accepted pupil row with this `{}` at school {school} in the {census} census", link_column(on_roll)),
@@ -359,12 +376,12 @@ fn read_linked(
                     let Some(category) = category else {
                         return Err(row.reject(rules::REQUIRED_MISSING, "`category` has no valid code, and an exclusion cannot be counted without one", "category", None));
                     };
-                    let key = (
-                        pupil.clone(),
+                    let key = compact_key(&(
+                        pupil.as_str(),
                         cwsw_dictionary::days_since_epoch(start),
-                        category.clone(),
-                    );
-                    if !seen.insert(key.clone()) {
+                        category.as_str(),
+                    ));
+                    if !seen.insert(key) {
                         return Err(row.duplicate(format!("a second {category} exclusion of the pupil starting {start} in the census: dropped"), "startdate"));
                     }
                     // Each exclusion arrives in two censuses (domain.md §5): keep the first.
@@ -399,11 +416,11 @@ fn read_linked(
                         ("fsmstartdate", start),
                         ("fsmenddate", end),
                     )?;
-                    if !seen.insert((
-                        pupil.clone(),
+                    if !seen.insert(compact_key(&(
+                        pupil.as_str(),
                         cwsw_dictionary::days_since_epoch(start),
-                        school.to_string(),
-                    )) {
+                        school,
+                    ))) {
                         return Err(row.duplicate(format!("a second FSM period of the pupil starting {start} at the school: dropped"), "fsmstartdate"));
                     }
                     let country = row.code("fsm_uk_country", "ukcountry", get(10))?;
@@ -422,7 +439,7 @@ fn read_linked(
                 _ => {
                     let rank = row.required("sentyperank", get(11))?;
                     let rank = row.int("sentyperank", rank, Some(1))?.unwrap_or(1);
-                    if !seen.insert((pupil.clone(), rank, school.to_string())) {
+                    if !seen.insert(compact_key(&(pupil.as_str(), rank, school))) {
                         return Err(row.duplicate(
                             format!("a second SEN need of rank {rank} for the pupil: dropped"),
                             "sentyperank",
@@ -496,7 +513,7 @@ fn read_pupils(
     let possible_2 = column("summerhalfterm2sessionspossible");
     let authorised_2 = column("summerhalfterm2sessionsauthorised");
     let unauthorised_2 = column("summerhalfterm2sessionsunauthorised");
-    let mut seen: HashSet<(String, String)> = HashSet::new();
+    let mut seen: HashSet<u128> = HashSet::new();
     let mut record = csv::StringRecord::new();
     while let Some(line) = input.next_record(&mut record)? {
         let here = format!("line {line}");
@@ -603,7 +620,7 @@ fn read_pupils(
             (None, _) => (None, None),
             (Some(_), Some(derived)) => {
                 let id = pupil_ref(on_roll, field(&record, Some(id_column)), school);
-                let first = derived.get(&(id.clone(), 0)).copied().unwrap_or_default();
+                let first = derived.get(&(id, 0)).copied().unwrap_or_default();
                 let second = derived.get(&(id, 1)).copied().unwrap_or_default();
                 (
                     Some(first.authorised + second.authorised),
@@ -631,16 +648,18 @@ fn read_pupils(
             );
             continue;
         }
-        if !seen.insert((pupil_id.as_str().to_string(), school.to_string())) {
+        if !seen.insert(compact_key(&(pupil_id.as_str(), school))) {
             context.audit.report(rules::DUPLICATE, relative, here.clone(), source_table, format!("the pupil appears twice at school {school} in the {census} census: the second row is dropped"), "upn", None);
             context
                 .audit
                 .count(relative, source_table, Outcome::Deduplicated);
             continue;
         }
+        let mut hex = [0u8; 32];
+        hex.copy_from_slice(pupil_id.as_str().as_bytes());
         links.insert(
             pupil_ref(on_roll, field(&record, Some(id_column)), school),
-            pupil_id.clone(),
+            hex,
         );
         let mut warned = false;
         let sex_value = match field(&record, sex) {

@@ -210,27 +210,111 @@ impl TableBuilder {
     }
 }
 
-/// Writes a batch as one Parquet file: zstd(1), dictionary encoding and page statistics
-/// on, 1Mi-row groups (`performance.md`: the sweet spot on this machine).
-pub fn write_parquet(path: &Path, batch: &RecordBatch) -> Result<(), ExtractError> {
-    let file = File::create(path).map_err(|source| ExtractError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let properties = WriterProperties::builder()
+/// Rows a [`TableWriter`] gathers before handing them to the Parquet writer.
+const BATCH_ROWS: usize = 1 << 16;
+
+/// Writer settings: zstd(1), dictionary encoding and page statistics on, 1Mi-row groups
+/// (`performance.md`: the sweet spot on this machine).
+fn properties() -> WriterProperties {
+    WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).unwrap_or_default()))
         .set_max_row_group_row_count(Some(1 << 20))
         .set_created_by(format!("cwsw {}", env!("CARGO_PKG_VERSION")))
-        .build();
-    let parquet_error = |error: parquet::errors::ParquetError| ExtractError::Parquet {
+        .build()
+}
+
+fn parquet_error(path: &Path) -> impl Fn(parquet::errors::ParquetError) -> ExtractError + '_ {
+    move |error| ExtractError::Parquet {
         path: path.to_path_buf(),
         message: error.to_string(),
-    };
-    let mut writer =
-        ArrowWriter::try_new(file, batch.schema(), Some(properties)).map_err(parquet_error)?;
-    writer.write(batch).map_err(parquet_error)?;
-    writer.close().map_err(parquet_error)?;
+    }
+}
+
+fn create(path: &Path) -> Result<File, ExtractError> {
+    File::create(path).map_err(|source| ExtractError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Writes a batch as one Parquet file.
+pub fn write_parquet(path: &Path, batch: &RecordBatch) -> Result<(), ExtractError> {
+    let mut writer = ArrowWriter::try_new(create(path)?, batch.schema(), Some(properties()))
+        .map_err(parquet_error(path))?;
+    writer.write(batch).map_err(parquet_error(path))?;
+    writer.close().map_err(parquet_error(path))?;
     Ok(())
+}
+
+/// A warehouse table streamed to its Parquet file: rows are gathered in a
+/// [`TableBuilder`] and written every [`BATCH_ROWS`], so memory does not grow with the
+/// input (only the Parquet writer's current row group is held, encoded). Without a
+/// path (`cwsw validate`) the rows are checked and counted, then dropped.
+pub struct TableWriter {
+    name: String,
+    path: PathBuf,
+    schema: SchemaRef,
+    builder: TableBuilder,
+    writer: Option<ArrowWriter<File>>,
+    rows: usize,
+}
+
+impl TableWriter {
+    /// Starts `path` with the dictionary's schema.
+    pub fn create(
+        path: Option<PathBuf>,
+        name: &str,
+        schema: SchemaRef,
+    ) -> Result<Self, ExtractError> {
+        let writer = match &path {
+            Some(path) => Some(
+                ArrowWriter::try_new(create(path)?, schema.clone(), Some(properties()))
+                    .map_err(parquet_error(path))?,
+            ),
+            None => None,
+        };
+        Ok(Self {
+            name: name.to_string(),
+            path: path.unwrap_or_default(),
+            builder: TableBuilder::new(name, schema.clone()),
+            schema,
+            writer,
+            rows: 0,
+        })
+    }
+
+    /// Appends one row (see [`TableBuilder::append`]).
+    pub fn append(&mut self, row: &[Value]) -> Result<(), ExtractError> {
+        self.builder.append(row)?;
+        self.rows += 1;
+        if self.builder.len() >= BATCH_ROWS {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), ExtractError> {
+        let full = std::mem::replace(
+            &mut self.builder,
+            TableBuilder::new(&self.name, self.schema.clone()),
+        );
+        let batch = full.finish()?;
+        if let Some(writer) = self.writer.as_mut()
+            && batch.num_rows() > 0
+        {
+            writer.write(&batch).map_err(parquet_error(&self.path))?;
+        }
+        Ok(())
+    }
+
+    /// Writes what is left and closes the file.
+    pub fn finish(mut self) -> Result<usize, ExtractError> {
+        self.flush()?;
+        if let Some(writer) = self.writer {
+            writer.close().map_err(parquet_error(&self.path))?;
+        }
+        Ok(self.rows)
+    }
 }
 
 /// A folder written under a temporary name and renamed into place when complete, so a
@@ -238,6 +322,17 @@ pub fn write_parquet(path: &Path, batch: &RecordBatch) -> Result<(), ExtractErro
 pub struct AtomicDir {
     target: PathBuf,
     staging: PathBuf,
+    committed: bool,
+}
+
+impl Drop for AtomicDir {
+    /// A run that stops with an error removes its staging folder (a killed one leaves
+    /// it, hidden, beside the target, where the next run with the same pid replaces it).
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_dir_all(&self.staging);
+        }
+    }
 }
 
 impl AtomicDir {
@@ -269,6 +364,7 @@ impl AtomicDir {
         Ok(Self {
             target: target.to_path_buf(),
             staging,
+            committed: false,
         })
     }
 
@@ -278,7 +374,8 @@ impl AtomicDir {
     }
 
     /// Moves the staging folder into place, replacing any previous one.
-    pub fn commit(self) -> Result<(), ExtractError> {
+    pub fn commit(mut self) -> Result<(), ExtractError> {
+        self.committed = true;
         let io = |path: &Path| {
             let path = path.to_path_buf();
             move |source| ExtractError::Io { path, source }

@@ -1,0 +1,187 @@
+//! The bad-input corpus (`tests/bad-input/`, one folder per case): each case's exact
+//! error, or the rule its row is rejected or warned by, with the ledger balanced.
+
+use std::path::PathBuf;
+
+use cwsw_dictionary::Dictionary;
+use cwsw_extract::{ExtractError, ExtractOptions, ExtractSummary, PseudonymisationKey, extract};
+
+fn case(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/bad-input")
+        .join(name)
+}
+
+fn run(name: &str) -> (Result<ExtractSummary, ExtractError>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key = PseudonymisationKey::from_bytes(b"obviously-fake-test-key-0123456789abcdef".to_vec())
+        .expect("long enough");
+    let result = extract(
+        &ExtractOptions {
+            input: case(name),
+            output: dir.path().join("warehouse"),
+            la_code: Some("999".to_string()),
+        },
+        &key,
+        &Dictionary::embedded().expect("dictionary"),
+    );
+    (result, dir)
+}
+
+/// The case extracts; every ledger entry balances.
+fn extracted(name: &str) -> ExtractSummary {
+    let (result, dir) = run(name);
+    let summary = result.unwrap_or_else(|error| panic!("{name}: {error}"));
+    for ((file, table), entry) in &summary.ledger {
+        assert!(entry.balances(), "{file} {table}: {entry:?}");
+    }
+    assert!(dir.path().join("warehouse/ledger.parquet").exists());
+    summary
+}
+
+/// The case stops extract with a malformed-input error; no warehouse is left.
+fn malformed(name: &str) -> (String, u64, u64, String) {
+    let (result, dir) = run(name);
+    let Err(ExtractError::Malformed {
+        path,
+        line,
+        column,
+        message,
+    }) = result
+    else {
+        panic!("{name}: expected a malformed-input error, got {result:?}");
+    };
+    assert!(!dir.path().join("warehouse").exists(), "no warehouse");
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("tempdir")
+        .map(|entry| entry.expect("entry").file_name())
+        .collect();
+    assert!(names.is_empty(), "no staging folder is left: {names:?}");
+    (
+        path.file_name()
+            .map(|name| name.to_string_lossy().to_string())
+            .unwrap_or_default(),
+        line,
+        column,
+        message,
+    )
+}
+
+/// The (rule, location) of every reject or warning.
+fn rules(summary: &ExtractSummary) -> Vec<(&'static str, String)> {
+    summary
+        .rejects
+        .iter()
+        .map(|reject| (reject.rule_id, reject.location.clone()))
+        .collect()
+}
+
+#[test]
+fn truncated_xml_stops_naming_file_line_and_column() {
+    let (file, line, column, message) = malformed("truncated-xml");
+    assert_eq!(file, "cin_2024.xml");
+    // The file ends part-way through line 44, after 28 characters.
+    assert_eq!((line, column), (44, 29), "{message}");
+    assert!(message.contains("truncated"), "{message}");
+}
+
+#[test]
+fn a_wrong_header_row_is_reported_as_no_known_return() {
+    let summary = extracted("wrong-header");
+    assert_eq!(summary.skipped.len(), 1);
+    assert_eq!(summary.skipped[0].file, "ssda903/SSDA903_2024_episodes.csv");
+    assert!(summary.skipped[0].reason.starts_with("not a known return"));
+}
+
+#[test]
+fn a_byte_order_mark_is_dropped() {
+    let summary = extracted("bom");
+    assert_eq!(summary.tables["care_children"], 1);
+    assert!(summary.rejects.is_empty(), "{:?}", summary.rejects);
+}
+
+#[test]
+fn crlf_line_ends_and_trailing_blank_lines_are_read() {
+    let summary = extracted("crlf");
+    assert_eq!(summary.tables["care_children"], 2);
+    assert!(summary.rejects.is_empty(), "{:?}", summary.rejects);
+}
+
+#[test]
+fn an_empty_file_stops_extract() {
+    let (file, line, _, message) = malformed("empty-file");
+    assert_eq!(file, "SSDA903_2024_header.csv");
+    assert_eq!(line, 1);
+    assert_eq!(message, "the file is empty: expected a header row");
+}
+
+#[test]
+fn a_non_date_is_rejected() {
+    let summary = extracted("non-date");
+    assert_eq!(
+        rules(&summary),
+        vec![(
+            "DATE-INVALID",
+            "line 25 (Child 1 / CINdetails 1)".to_string()
+        )]
+    );
+    let reject = &summary.rejects[0];
+    assert_eq!(reject.value.as_deref(), Some("2023-13-45"));
+    assert_eq!(summary.tables["cin_episodes"], 0);
+    assert_eq!(summary.tables["cin_children"], 1);
+}
+
+#[test]
+fn an_unknown_code_is_kept_as_null_with_a_warning() {
+    let summary = extracted("unknown-code");
+    assert_eq!(
+        rules(&summary),
+        vec![("CODE-UNKNOWN", "line 2".to_string())]
+    );
+    assert_eq!(summary.rejects[0].value.as_deref(), Some("ZZZZ"));
+    assert_eq!(summary.tables["care_children"], 1);
+}
+
+#[test]
+fn a_duplicated_child_is_dropped() {
+    let summary = extracted("duplicated-child");
+    assert_eq!(
+        rules(&summary),
+        vec![("DUPLICATE", "line 33 (Child 2)".to_string())]
+    );
+    let entry = summary.ledger[&(
+        "cin_census/cin_2024.xml".to_string(),
+        "cin_child".to_string(),
+    )];
+    assert_eq!((entry.read, entry.accepted, entry.deduplicated), (2, 1, 1));
+}
+
+#[test]
+fn negative_sessions_are_rejected() {
+    let summary = extracted("negative-sessions");
+    assert_eq!(
+        rules(&summary),
+        vec![("SC-SESSIONS-NEGATIVE", "line 2".to_string())]
+    );
+    assert_eq!(summary.tables["pupil_terms"], 1);
+}
+
+#[test]
+fn absence_above_possible_is_rejected() {
+    let summary = extracted("absence-above-possible");
+    assert_eq!(
+        rules(&summary),
+        vec![("SC-ABSENCE-ABOVE-POSSIBLE", "line 2".to_string())]
+    );
+    assert_eq!(summary.tables["pupil_terms"], 1);
+}
+
+#[test]
+fn gendercurrent_in_a_2025_return_is_warned() {
+    let summary = extracted("gendercurrent-2025");
+    assert_eq!(
+        rules(&summary),
+        vec![("CIN-SEX-SCHEMA", "line 15 (Child 1)".to_string())]
+    );
+    assert_eq!(summary.tables["cin_children"], 1);
+}
