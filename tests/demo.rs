@@ -525,3 +525,38 @@ fn validate_writes_the_rule_report_and_no_warehouse() {
     let identifiers = raw_identifiers(&fixtures);
     assert_no_identifier(&identifiers, &out, &fixtures, [&stdout, &stderr]);
 }
+
+/// Extract refuses to run without a key, and refuses a short one; `cwsw.toml` can name
+/// the key file.
+#[test]
+fn extract_needs_a_key_of_32_bytes_from_a_flag_the_environment_or_cwsw_toml() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/liia");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let extract = |extra: &[&str]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_cwsw"));
+        command
+            .current_dir(dir.path())
+            .env_remove("CWSW_KEY_FILE")
+            .args(["extract", "--input", &fixtures.to_string_lossy()])
+            .args(["--out", "warehouse"])
+            .args(extra);
+        command.output().expect("cwsw runs")
+    };
+    let refused = extract(&[]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("no pseudonymisation key"));
+    std::fs::write(dir.path().join("short.key"), "ab".repeat(16)).expect("written");
+    let short = extract(&["--key-file", "short.key"]);
+    assert!(!short.status.success());
+    assert!(String::from_utf8_lossy(&short.stderr).contains("at least 32 are required"));
+    assert!(!dir.path().join("warehouse").exists());
+    std::fs::write(dir.path().join("la.key"), "cd".repeat(32)).expect("written");
+    std::fs::write(dir.path().join("cwsw.toml"), "key_file = \"la.key\"\n").expect("written");
+    let configured = extract(&[]);
+    assert!(
+        configured.status.success(),
+        "{}",
+        String::from_utf8_lossy(&configured.stderr)
+    );
+    assert!(dir.path().join("warehouse/ledger.parquet").exists());
+}

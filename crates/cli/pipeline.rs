@@ -74,6 +74,7 @@ pub fn extract(
         input: input.to_path_buf(),
         output: out.to_path_buf(),
         la_code,
+        census_slice_bytes: None,
     };
     let summary = cwsw_extract::extract(&options, key, &dictionary)?;
     let rejected: u64 = summary.ledger.values().map(|entry| entry.rejected).sum();

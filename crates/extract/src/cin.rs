@@ -182,7 +182,7 @@ pub(crate) fn read(path: &Path, relative: &str, context: &mut Context) -> Result
     let mut plan: Option<Plan> = None;
     let mut block: Option<Block> = None;
     let mut children = 0u64;
-    let mut seen_children: HashSet<String> = HashSet::new();
+    let mut seen_children: HashSet<u128> = HashSet::new();
     for table in TABLES {
         context.audit.touch(relative, table);
     }
@@ -474,7 +474,7 @@ fn locate(path: &Path, position: u64) -> (u64, u64) {
 
 /// CIN dates are `xs:date`: `YYYY-MM-DD`.
 fn parse_date(text: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()
+    DateFormat::Iso.parse(text)
 }
 
 fn location(child: &Child, line: u64, element: &str) -> String {
@@ -485,7 +485,7 @@ fn emit_child(
     relative: &str,
     header: &Header,
     child: Child,
-    seen: &mut HashSet<String>,
+    seen: &mut HashSet<u128>,
     context: &mut Context,
 ) -> Result<(), ExtractError> {
     let census_year = header.year.unwrap_or_default();
@@ -514,7 +514,9 @@ fn emit_child(
         reject_all(context, Outcome::Rejected);
         return Ok(());
     }
-    if !seen.insert(child.la_child_id.trim().to_ascii_uppercase()) {
+    if !seen.insert(crate::context::compact_key(
+        &child.la_child_id.trim().to_ascii_uppercase(),
+    )) {
         context.audit.report(
             rules::DUPLICATE,
             relative,
@@ -997,7 +999,7 @@ fn emit_disabilities(
                 &[
                     Value::Str(child_id.as_str()),
                     Value::Int32(census_year),
-                    Value::from(disability.as_deref()),
+                    Value::from(disability),
                 ],
             )
         })())?;
@@ -1153,7 +1155,7 @@ fn emit_blocks(
                         year.clone(),
                         Value::Date(referral),
                         Value::Date(start),
-                        Value::from(factor.as_deref()),
+                        Value::from(factor),
                     ],
                 )
             })())?;

@@ -46,6 +46,8 @@ pub(crate) struct Context<'a> {
     /// The LA code the returns belong to: given, or read from the CIN headers.
     pub(crate) la_code: Option<String>,
     la_code_source: Option<String>,
+    /// Pupil-file bytes of a school census read in one pass.
+    pub(crate) census_slice_bytes: u64,
     /// Exclusions already written: keys of (pupil, start date, category).
     exclusions_seen: HashSet<u128>,
 }
@@ -80,6 +82,7 @@ impl<'a> Context<'a> {
             la_code_source: la_code.as_ref().map(|_| "--la".to_string()),
             la_code,
             exclusions_seen: HashSet::new(),
+            census_slice_bytes: 32 << 20,
         })
     }
 
@@ -165,6 +168,20 @@ impl<'a> Context<'a> {
         *warned = true;
         Ok(None)
     }
+}
+
+/// A 128-bit key of any hashable value, from two SipHash passes: the de-duplication
+/// sets and census maps hold these rather than strings, so they stay compact.
+pub(crate) fn compact_key(value: &impl std::hash::Hash) -> u128 {
+    use std::hash::{DefaultHasher, Hasher};
+    let mut halves = [0u64; 2];
+    for (salt, half) in halves.iter_mut().enumerate() {
+        let mut hasher = DefaultHasher::new();
+        hasher.write_usize(salt);
+        value.hash(&mut hasher);
+        *half = hasher.finish();
+    }
+    (u128::from(halves[0]) << 64) | u128::from(halves[1])
 }
 
 /// A date of birth or death reduced to the first of its month (domain.md §7).

@@ -15,6 +15,29 @@ pub(crate) struct CsvInput {
     path: std::path::PathBuf,
     /// The header as read (trimmed, BOM removed).
     pub(crate) header: Vec<String>,
+    /// Only records whose value in this column falls in this partition are returned.
+    partition: Option<(usize, Partition)>,
+}
+
+/// One of `count` slices of a file's records, by a hash of one column's value: large
+/// school censuses are read a slice of schools at a time so their maps stay small.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Partition {
+    pub(crate) index: u64,
+    pub(crate) count: u64,
+}
+
+impl Partition {
+    /// Whether a value falls in this partition.
+    pub(crate) fn holds(self, value: &str) -> bool {
+        use std::hash::{DefaultHasher, Hash, Hasher};
+        if self.count <= 1 {
+            return true;
+        }
+        let mut hasher = DefaultHasher::new();
+        value.trim().hash(&mut hasher);
+        hasher.finish() % self.count == self.index
+    }
 }
 
 impl CsvInput {
@@ -51,7 +74,13 @@ impl CsvInput {
             columns,
             path: path.to_path_buf(),
             header,
+            partition: None,
         })
+    }
+
+    /// Returns only the records whose `column` value falls in `partition`.
+    pub(crate) fn restrict(&mut self, column: usize, partition: Partition) {
+        self.partition = Some((column, partition));
     }
 
     /// The position of a column, by case-insensitive name.
@@ -79,6 +108,11 @@ impl CsvInput {
                 Ok(false) => return Ok(None),
                 Ok(true) => {
                     if record.iter().all(|field| field.trim().is_empty()) {
+                        continue;
+                    }
+                    if let Some((column, partition)) = self.partition
+                        && !partition.holds(record.get(column).unwrap_or(""))
+                    {
                         continue;
                     }
                     return Ok(Some(

@@ -36,7 +36,9 @@ impl PseudonymisationKey {
         Ok(Self { bytes })
     }
 
-    /// Reads a key file: 64 or more hex digits (whitespace ignored), or else the raw bytes.
+    /// Reads a key file: hex digits (whitespace ignored; 64 or more are needed), or else
+    /// the raw bytes. A file of hex digits is always read as hex, so 32 hex digits are a
+    /// 16-byte key and refused, not a 32-byte one.
     pub fn from_file(path: &Path) -> Result<Self, ExtractError> {
         let raw = std::fs::read(path).map_err(|source| ExtractError::Io {
             path: path.to_path_buf(),
@@ -46,7 +48,7 @@ impl PseudonymisationKey {
             .chars()
             .filter(|character| !character.is_whitespace())
             .collect();
-        let is_hex = text.len() >= 2 * MINIMUM_KEY_BYTES
+        let is_hex = !text.is_empty()
             && text.len().is_multiple_of(2)
             && text.bytes().all(|byte| byte.is_ascii_hexdigit());
         if is_hex {
@@ -99,9 +101,14 @@ pub struct PupilId(String);
 pub struct ChildId(String);
 
 impl PupilId {
-    /// A pupil id from the hex bytes of one made earlier (never from a raw identifier).
-    pub(crate) fn from_hex(hex: &[u8; 32]) -> Self {
-        Self(String::from_utf8_lossy(hex).into_owned())
+    /// The id as a number, for compact maps.
+    pub(crate) fn to_u128(&self) -> u128 {
+        u128::from_str_radix(&self.0, 16).unwrap_or_default()
+    }
+
+    /// A pupil id from [`PupilId::to_u128`] of one made earlier.
+    pub(crate) fn from_u128(value: u128) -> Self {
+        Self(format!("{value:032x}"))
     }
 
     /// The hex string written to the warehouse.
@@ -139,10 +146,10 @@ impl Pseudonymiser {
         mac.update(b"\0");
         mac.update(value.as_bytes());
         // 128 bits of the HMAC, as hex: collision-free at any population size.
-        mac.finalize().into_bytes()[..16]
-            .iter()
-            .map(|byte| format!("{byte:02x}"))
-            .collect()
+        let digest = mac.finalize().into_bytes();
+        let mut bytes = [0u8; 16];
+        bytes.copy_from_slice(&digest[..16]);
+        format!("{:032x}", u128::from_be_bytes(bytes))
     }
 
     /// The pupil id of an already normalised, valid UPN.

@@ -132,6 +132,9 @@ pub struct ExtractOptions {
     pub output: PathBuf,
     /// The LA code, if known; otherwise read from the CIN census headers.
     pub la_code: Option<String>,
+    /// Pupil-file bytes of a school census read in one pass; a larger census is read a
+    /// slice of schools at a time so memory stays flat. `None`: 32 MiB (about 100k pupils).
+    pub census_slice_bytes: Option<u64>,
 }
 
 /// A file found in the input folder that this version does not extract.
@@ -279,6 +282,7 @@ pub fn validate(
         input: input.to_path_buf(),
         output: PathBuf::new(),
         la_code,
+        census_slice_bytes: None,
     };
     read_all(
         &options,
@@ -306,6 +310,9 @@ fn read_all(
         options.la_code.clone(),
         staging.as_ref().map(AtomicDir::path),
     )?;
+    if let Some(bytes) = options.census_slice_bytes {
+        context.census_slice_bytes = bytes;
+    }
     let mut skipped = Vec::new();
     let mut cin_files = Vec::new();
     let mut ssda_files = Vec::new();
@@ -348,7 +355,7 @@ fn read_all(
             .sum();
         let rows = context
             .audit
-            .ledger
+            .ledger()
             .iter()
             .filter(|((file, _), _)| files.iter().any(|(_, name)| name == file))
             .map(|(_, entry)| entry.read)
@@ -423,7 +430,8 @@ fn read_all(
     )?;
     let la_code = context.la_code.clone();
     let (audit, tables) = context.into_parts();
-    for ((file, table), entry) in &audit.ledger {
+    let (rejects, ledger) = audit.finish();
+    for ((file, table), entry) in &ledger {
         if !entry.balances() {
             return Err(ExtractError::Unbalanced {
                 file: file.clone(),
@@ -442,8 +450,8 @@ fn read_all(
     let summary = ExtractSummary {
         key_id: key.key_id(),
         tables: counts,
-        ledger: audit.ledger,
-        rejects: audit.rejects,
+        ledger,
+        rejects,
         skipped,
         sources,
     };

@@ -9,6 +9,7 @@ use cwsw_dictionary::AcademicYear;
 
 use crate::ExtractError;
 use crate::context::Context;
+use crate::context::compact_key;
 use crate::csv_input::{CsvInput, field};
 use crate::row::{DateFormat, Row, RowError, settle};
 use crate::rules;
@@ -110,7 +111,7 @@ pub(crate) fn read(
     .iter()
     .map(|name| input.column(name))
     .collect();
-    let mut seen: HashSet<(String, i32)> = HashSet::new();
+    let mut seen: HashSet<u128> = HashSet::new();
     let mut record = csv::StringRecord::new();
     // Code lists of the registers are not versioned by year; check against the latest.
     let latest = 2026;
@@ -120,7 +121,7 @@ pub(crate) fn read(
             context,
             relative,
             source_table,
-            format!("line {line}"),
+            line,
             latest,
             DateFormat::DayMonthYear,
         );
@@ -131,7 +132,7 @@ pub(crate) fn read(
                 let la = get(2);
                 let la = (!la.is_empty()).then_some(la);
                 let urn = row.int("URN", get(3), Some(1))?;
-                if !seen.insert((pupil.as_str().to_string(), year)) {
+                if !seen.insert(compact_key(&(pupil.as_str(), year))) {
                     return Err(row.duplicate(
                         format!("the pupil has a second {source_table} row for {year}: dropped"),
                         "UPN",
@@ -163,8 +164,8 @@ pub(crate) fn read(
                             Value::from(scores[0]),
                             Value::from(scores[1]),
                             Value::from(scores[2]),
-                            Value::from(writing.as_deref()),
-                            Value::from(science.as_deref()),
+                            Value::from(writing),
+                            Value::from(science),
                             Value::from(rwm),
                         ],
                     )
@@ -219,10 +220,10 @@ pub(crate) fn read(
                     ("END_DATE", end),
                 )?;
                 if let Some(pupil) = &pupil
-                    && !seen.insert((
-                        pupil.as_str().to_string(),
+                    && !seen.insert(compact_key(&(
+                        pupil.as_str(),
                         cwsw_dictionary::days_since_epoch(start),
-                    ))
+                    )))
                 {
                     return Err(row.duplicate(
                         format!("a second spell of the pupil starting {start}: dropped"),
@@ -236,7 +237,7 @@ pub(crate) fn read(
                         Value::from(pupil.as_ref().map(|id| id.as_str())),
                         Value::Date(start),
                         Value::from(end),
-                        Value::from(reason.as_deref()),
+                        Value::from(reason),
                     ],
                 )
             }
@@ -249,7 +250,7 @@ pub(crate) fn read(
                     .int("EstablishmentNumber", number, Some(0))?
                     .unwrap_or_default();
                 let name = row.required("EstablishmentName", get(20))?;
-                if !seen.insert((String::new(), urn)) {
+                if !seen.insert(compact_key(&urn)) {
                     return Err(row.duplicate(
                         format!("URN {urn} appears twice: the second row is dropped"),
                         "URN",
@@ -271,8 +272,8 @@ pub(crate) fn read(
                         Value::Str(la),
                         Value::Str(&laestab),
                         Value::Str(name),
-                        Value::from(kind.as_deref()),
-                        Value::from(phase.as_deref()),
+                        Value::from(kind),
+                        Value::from(phase),
                         Value::from(low),
                         Value::from(high),
                     ],

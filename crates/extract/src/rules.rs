@@ -133,8 +133,11 @@ pub enum Outcome {
 pub struct Audit {
     /// Rejected and warned rows.
     pub rejects: Vec<Reject>,
-    /// The ledger.
-    pub ledger: Ledger,
+    /// The ledger, without the entries still in `hot`.
+    ledger: Ledger,
+    /// The entries being counted now: a reader counts millions of rows against a few
+    /// (file, table) pairs, so they are found here without allocating a key.
+    hot: Vec<((String, String), LedgerEntry)>,
 }
 
 impl Audit {
@@ -186,12 +189,48 @@ impl Audit {
         self.count(source_file, source_table, Outcome::Rejected);
     }
 
+    fn entry(&mut self, source_file: &str, source_table: &str) -> &mut LedgerEntry {
+        let position = self
+            .hot
+            .iter()
+            .position(|((file, table), _)| file == source_file && table == source_table);
+        let index = match position {
+            Some(index) => index,
+            None => {
+                if self.hot.len() >= 16 {
+                    self.cool();
+                }
+                let key = (source_file.to_string(), source_table.to_string());
+                let entry = self.ledger.remove(&key).unwrap_or_default();
+                self.hot.push((key, entry));
+                self.hot.len() - 1
+            }
+        };
+        &mut self.hot[index].1
+    }
+
+    /// Moves the hot entries into the ledger.
+    fn cool(&mut self) {
+        for (key, entry) in self.hot.drain(..) {
+            self.ledger.insert(key, entry);
+        }
+    }
+
+    /// The ledger so far.
+    pub fn ledger(&mut self) -> &Ledger {
+        self.cool();
+        &self.ledger
+    }
+
+    /// The rejects and the finished ledger.
+    pub fn finish(mut self) -> (Vec<Reject>, Ledger) {
+        self.cool();
+        (self.rejects, self.ledger)
+    }
+
     /// Counts one row read and what came of it.
     pub fn count(&mut self, source_file: &str, source_table: &str, outcome: Outcome) {
-        let entry = self
-            .ledger
-            .entry((source_file.to_string(), source_table.to_string()))
-            .or_default();
+        let entry = self.entry(source_file, source_table);
         entry.read += 1;
         match outcome {
             Outcome::Accepted => entry.accepted += 1,
@@ -206,9 +245,7 @@ impl Audit {
 
     /// Ensures a file and table appear in the ledger even when they hold no rows.
     pub fn touch(&mut self, source_file: &str, source_table: &str) {
-        self.ledger
-            .entry((source_file.to_string(), source_table.to_string()))
-            .or_default();
+        self.entry(source_file, source_table);
     }
 }
 

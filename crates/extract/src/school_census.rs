@@ -12,8 +12,8 @@ use cwsw_dictionary::{AcademicYear, Term};
 use crate::ExtractError;
 use chrono::Datelike;
 
-use crate::context::{Context, birth_month};
-use crate::csv_input::{CsvInput, field};
+use crate::context::{Context, birth_month, compact_key};
+use crate::csv_input::{CsvInput, Partition, field};
 use crate::key::PupilId;
 use crate::row::{DateFormat, Row, settle};
 use crate::rules::{self, Outcome};
@@ -112,10 +112,7 @@ pub(crate) fn attendance_term(year: i32, term: CensusTerm) -> (AcademicYear, Ter
 
 /// School census dates: `YYYY-Mon-DD HH:MM:SS` (also plain `YYYY-MM-DD`).
 fn parse_date(text: &str) -> Option<NaiveDate> {
-    chrono::NaiveDateTime::parse_from_str(text, "%Y-%b-%d %H:%M:%S")
-        .map(|datetime| datetime.date())
-        .or_else(|_| NaiveDate::parse_from_str(text, "%Y-%m-%d"))
-        .ok()
+    DateFormat::Census.parse(text)
 }
 
 /// A session count: a whole, non-negative number, written `134` or `134.0`.
@@ -140,28 +137,20 @@ struct Absence {
 /// hash: a census's maps hold one entry per pupil, so they are kept compact.
 type PupilRef = u128;
 
-/// Absence per pupil row and half (0 termly, 1 second half of summer).
-type DerivedAbsence = HashMap<(PupilRef, u8), Absence>;
+/// Absence per pupil row and half (0 termly, 1 second half of summer), keyed by
+/// [`absence_key`].
+type DerivedAbsence = HashMap<u128, Absence>;
 
-/// The pupil id (hex) each accepted pupil row names, for the exclusion, FSM and SEN rows
-/// that refer to it by table id.
-type PupilLinks = HashMap<PupilRef, [u8; 32]>;
+/// The pupil id ([`PupilId::to_u128`]) each accepted pupil row names, for the
+/// exclusion, FSM and SEN rows that refer to it by table id.
+type PupilLinks = HashMap<PupilRef, u128>;
+
+fn absence_key(on_roll: bool, id: &str, school: &str, half: u8) -> u128 {
+    compact_key(&(on_roll, id, school, half))
+}
 
 fn pupil_ref(on_roll: bool, id: &str, school: &str) -> PupilRef {
     compact_key(&(on_roll, id, school))
-}
-
-/// A 128-bit key of any hashable value, from two SipHash passes.
-pub(crate) fn compact_key(value: &impl std::hash::Hash) -> u128 {
-    use std::hash::{DefaultHasher, Hasher};
-    let mut halves = [0u64; 2];
-    for (salt, half) in halves.iter_mut().enumerate() {
-        let mut hasher = DefaultHasher::new();
-        hasher.write_usize(salt);
-        value.hash(&mut hasher);
-        *half = hasher.finish();
-    }
-    (u128::from(halves[0]) << 64) | u128::from(halves[1])
 }
 
 /// Reads one census: its session-reason files (used for absence where the pupil files
@@ -183,10 +172,54 @@ pub(crate) fn read_census(
         })
         .collect();
     ordered.sort_by(|a, b| (a.0, !a.1, a.3).cmp(&(b.0, !b.1, b.3)));
-    let mut derived = DerivedAbsence::new();
+    // The 2025 schema drops the authorised/unauthorised totals (domain.md §5): only
+    // then are the session reasons summed.
+    let mut needs_derivation = false;
+    for (kind, _, path, _, _) in &ordered {
+        if *kind == TableKind::Pupils {
+            needs_derivation |= CsvInput::open(path)?
+                .column("termlysessionsauthorised")
+                .is_none();
+        }
+    }
+    // A census's maps hold an entry per pupil; a large one is read a slice of schools
+    // at a time so that they stay small whatever the LA's size.
+    let pupil_bytes: u64 = ordered
+        .iter()
+        .filter(|(kind, ..)| *kind == TableKind::Pupils)
+        .map(|(_, _, path, ..)| std::fs::metadata(path).map_or(0, |meta| meta.len()))
+        .sum();
+    let count = pupil_bytes
+        .div_ceil(context.census_slice_bytes.max(1))
+        .max(1);
+    for index in 0..count {
+        read_partition(
+            &ordered,
+            &census,
+            needs_derivation,
+            Partition { index, count },
+            context,
+        )?;
+    }
+    Ok(())
+}
+
+type OrderedFile<'f> = (TableKind, bool, &'f PathBuf, &'f String, &'f CensusFile);
+
+fn read_partition(
+    ordered: &[OrderedFile],
+    census: &str,
+    needs_derivation: bool,
+    partition: Partition,
+    context: &mut Context,
+) -> Result<(), ExtractError> {
+    let mut derived = needs_derivation.then(DerivedAbsence::new);
     let mut links = PupilLinks::new();
-    for (kind, on_roll, path, relative, file) in ordered {
-        let input = CsvInput::open(path)?;
+    for &(kind, on_roll, path, relative, file) in ordered {
+        let mut input = CsvInput::open(path)?;
+        if let Some(column) = input.column("NativeId") {
+            input.restrict(column, partition);
+        }
         match kind {
             TableKind::Details { half } => read_details(
                 path,
@@ -195,24 +228,23 @@ pub(crate) fn read_census(
                 on_roll,
                 half,
                 input,
-                &mut derived,
+                derived.as_mut(),
                 context,
             )?,
             TableKind::Pupils => {
-                // The 2025 schema drops the authorised/unauthorised totals (domain.md §5).
                 let has_totals = input.column("termlysessionsauthorised").is_some();
                 read_pupils(
                     relative,
                     file,
                     input,
-                    &census,
-                    (!has_totals).then_some(&derived),
+                    census,
+                    derived.as_ref().filter(|_| !has_totals),
                     &mut links,
                     context,
                 )?
             }
             TableKind::Exclusions | TableKind::Fsm | TableKind::Sen => read_linked(
-                relative, file, kind, on_roll, input, &census, &links, context,
+                relative, file, kind, on_roll, input, census, &links, context,
             )?,
         }
     }
@@ -227,7 +259,7 @@ fn read_details(
     on_roll: bool,
     half: u8,
     mut input: CsvInput,
-    derived: &mut DerivedAbsence,
+    mut derived: Option<&mut DerivedAbsence>,
     context: &mut Context,
 ) -> Result<(), ExtractError> {
     let codes = context
@@ -256,7 +288,7 @@ fn read_details(
             context,
             relative,
             source_table,
-            format!("line {line}"),
+            line,
             file.year,
             DateFormat::Census,
         );
@@ -268,14 +300,18 @@ fn read_details(
             let sessions = row.int("sessions", sessions, Some(0))?.unwrap_or_default();
             let Some(meaning) = codes
                 .lookup(code, file.year)
-                .map(|value| value.meaning.clone().unwrap_or_default())
+                .map(|value| value.meaning.as_deref().unwrap_or(""))
             else {
                 return Err(row.reject(rules::ATTENDANCE_CODE, format!("`attendancereason` is `{code}`, not an attendance code in {}: the row is not counted", file.year), "attendancereason", Some(code)));
             };
+            let Some(derived) = derived.as_mut() else {
+                row.accept_uncopied();
+                return Ok(());
+            };
             let entry = derived
-                .entry((pupil_ref(on_roll, id, school), half))
+                .entry(absence_key(on_roll, id, school, half))
                 .or_default();
-            match meaning.as_str() {
+            match meaning {
                 "authorised" => entry.authorised += sessions,
                 "unauthorised" => entry.unauthorised += sessions,
                 // Present, approved activities and sessions that are not possible are not absence.
@@ -342,7 +378,7 @@ fn read_linked(
             context,
             relative,
             source_table,
-            format!("line {line}"),
+            line,
             file.year,
             DateFormat::Census,
         );
@@ -351,7 +387,8 @@ fn read_linked(
             let school = row.required("NativeId", field(&record, Some(native)))?;
             let Some(pupil) = links
                 .get(&pupil_ref(on_roll, id, school))
-                .map(PupilId::from_hex)
+                .copied()
+                .map(PupilId::from_u128)
             else {
                 return Err(row.reject(
                     rules::PUPIL_LINK,
@@ -379,7 +416,7 @@ fn read_linked(
                     let key = compact_key(&(
                         pupil.as_str(),
                         cwsw_dictionary::days_since_epoch(start),
-                        category.as_str(),
+                        category,
                     ));
                     if !seen.insert(key) {
                         return Err(row.duplicate(format!("a second {category} exclusion of the pupil starting {start} in the census: dropped"), "startdate"));
@@ -399,12 +436,12 @@ fn read_linked(
                             Value::Str(school),
                             Value::Str(census),
                             Value::Date(start),
-                            Value::Str(&category),
+                            Value::Str(category),
                             Value::from(sessions),
-                            Value::from(reasons[0].as_deref()),
-                            Value::from(reasons[1].as_deref()),
-                            Value::from(reasons[2].as_deref()),
-                            Value::from(sen.as_deref()),
+                            Value::from(reasons[0]),
+                            Value::from(reasons[1]),
+                            Value::from(reasons[2]),
+                            Value::from(sen),
                         ],
                     )
                 }
@@ -432,7 +469,7 @@ fn read_linked(
                             Value::Str(census),
                             Value::Date(start),
                             Value::from(end),
-                            Value::from(country.as_deref()),
+                            Value::from(country),
                         ],
                     )
                 }
@@ -453,7 +490,7 @@ fn read_linked(
                             Value::Str(school),
                             Value::Str(census),
                             Value::Int32(rank),
-                            Value::from(need.as_deref()),
+                            Value::from(need),
                         ],
                     )
                 }
@@ -619,9 +656,13 @@ fn read_pupils(
         let (total_authorised, total_unauthorised) = match (total_possible, derived) {
             (None, _) => (None, None),
             (Some(_), Some(derived)) => {
-                let id = pupil_ref(on_roll, field(&record, Some(id_column)), school);
-                let first = derived.get(&(id, 0)).copied().unwrap_or_default();
-                let second = derived.get(&(id, 1)).copied().unwrap_or_default();
+                let id = field(&record, Some(id_column));
+                let [first, second] = [0, 1].map(|half| {
+                    derived
+                        .get(&absence_key(on_roll, id, school, half))
+                        .copied()
+                        .unwrap_or_default()
+                });
                 (
                     Some(first.authorised + second.authorised),
                     Some(first.unauthorised + second.unauthorised),
@@ -655,11 +696,9 @@ fn read_pupils(
                 .count(relative, source_table, Outcome::Deduplicated);
             continue;
         }
-        let mut hex = [0u8; 32];
-        hex.copy_from_slice(pupil_id.as_str().as_bytes());
         links.insert(
             pupil_ref(on_roll, field(&record, Some(id_column)), school),
-            hex,
+            pupil_id.to_u128(),
         );
         let mut warned = false;
         let sex_value = match field(&record, sex) {

@@ -71,7 +71,7 @@ pub(crate) fn collection_year(name: &str) -> Option<i32> {
 }
 
 fn parse_date(text: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(text, "%d/%m/%Y").ok()
+    DateFormat::DayMonthYear.parse(text)
 }
 
 pub(crate) fn read(
@@ -124,7 +124,7 @@ pub(crate) fn read(
                     context,
                     relative,
                     source_table,
-                    format!("line {line}"),
+                    line,
                     year,
                     DateFormat::DayMonthYear,
                 );
@@ -171,7 +171,7 @@ pub(crate) fn read(
                                     id,
                                     Value::Int32(year),
                                     Value::Date(review),
-                                    Value::from(code.as_deref()),
+                                    Value::from(code),
                                 ],
                             )
                         }
@@ -193,7 +193,7 @@ pub(crate) fn read(
                                 &[
                                     id,
                                     Value::Int32(year),
-                                    Value::from(kind.as_deref()),
+                                    Value::from(kind),
                                     Value::Date(start_date),
                                     Value::from(end_date),
                                 ],
@@ -221,7 +221,7 @@ pub(crate) fn read(
                     );
                     continue;
                 }
-                if !seen_children.insert(child.to_ascii_uppercase()) {
+                if !seen_children.insert(crate::context::compact_key(&child.to_ascii_uppercase())) {
                     context.audit.report(
                         rules::DUPLICATE,
                         relative,

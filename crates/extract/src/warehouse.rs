@@ -213,6 +213,10 @@ impl TableBuilder {
 /// Rows a [`TableWriter`] gathers before handing them to the Parquet writer.
 const BATCH_ROWS: usize = 1 << 16;
 
+/// A row group is closed early once its encoded size passes this, so that the writers
+/// of every table together hold a bounded amount whatever the input's size.
+const ROW_GROUP_BYTES: usize = 1 << 20;
+
 /// Writer settings: zstd(1), dictionary encoding and page statistics on, 1Mi-row groups
 /// (`performance.md`: the sweet spot on this machine).
 fn properties() -> WriterProperties {
@@ -303,6 +307,9 @@ impl TableWriter {
             && batch.num_rows() > 0
         {
             writer.write(&batch).map_err(parquet_error(&self.path))?;
+            if writer.in_progress_size() > ROW_GROUP_BYTES {
+                writer.flush().map_err(parquet_error(&self.path))?;
+            }
         }
         Ok(())
     }

@@ -21,6 +21,7 @@ fn run(name: &str) -> (Result<ExtractSummary, ExtractError>, tempfile::TempDir) 
             input: case(name),
             output: dir.path().join("warehouse"),
             la_code: Some("999".to_string()),
+            census_slice_bytes: None,
         },
         &key,
         &Dictionary::embedded().expect("dictionary"),

@@ -43,6 +43,7 @@ fn planted_errors_are_rejected_by_their_rules_and_the_ledger_balances() {
             input: raw,
             output: dir.path().join("warehouse"),
             la_code: None,
+            census_slice_bytes: None,
         },
         &fake_key(),
         &Dictionary::embedded().expect("dictionary"),
@@ -91,6 +92,7 @@ fn a_truncated_file_stops_extract_and_keeps_the_previous_warehouse() {
         input: raw.clone(),
         output: warehouse.clone(),
         la_code: None,
+        census_slice_bytes: None,
     };
     let dictionary = Dictionary::embedded().expect("dictionary");
     extract(&options, &fake_key(), &dictionary).expect("first extract");
@@ -122,6 +124,7 @@ fn the_same_inputs_and_key_give_the_same_bytes() {
                 input: raw.clone(),
                 output: output.clone(),
                 la_code: None,
+                census_slice_bytes: None,
             },
             &fake_key(),
             &dictionary,
@@ -138,5 +141,84 @@ fn the_same_inputs_and_key_give_the_same_bytes() {
             std::fs::read(b.join(name)).expect("b"),
             "{name:?}"
         );
+    }
+}
+
+/// Every row of a Parquet file, rendered as text and sorted: the file's content
+/// regardless of row order.
+fn sorted_rows(path: &Path) -> Vec<String> {
+    let file = std::fs::File::open(path).expect("parquet");
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .expect("reader")
+        .build()
+        .expect("batches");
+    let mut rows = Vec::new();
+    for batch in reader {
+        let batch = batch.expect("batch");
+        let columns: Vec<_> = batch
+            .columns()
+            .iter()
+            .map(|column| {
+                arrow::util::display::ArrayFormatter::try_new(column.as_ref(), &Default::default())
+                    .expect("formatter")
+            })
+            .collect();
+        for row in 0..batch.num_rows() {
+            rows.push(
+                columns
+                    .iter()
+                    .map(|column| column.value(row).to_string())
+                    .collect::<Vec<_>>()
+                    .join("|"),
+            );
+        }
+    }
+    rows.sort();
+    rows
+}
+
+/// A large census is read a slice of schools at a time; slicing changes the order of
+/// rows, never which rows are written, rejected or counted.
+#[test]
+fn reading_a_census_in_slices_changes_nothing_but_row_order() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let raw = dir.path().join("raw");
+    synthetic_la(&raw, 0.01);
+    let dictionary = Dictionary::embedded().expect("dictionary");
+    let run = |name: &str, slice: Option<u64>| {
+        let output = dir.path().join(name);
+        let summary = extract(
+            &ExtractOptions {
+                input: raw.clone(),
+                output: output.clone(),
+                la_code: None,
+                census_slice_bytes: slice,
+            },
+            &fake_key(),
+            &dictionary,
+        )
+        .expect("extract");
+        (output, summary)
+    };
+    let (whole, whole_summary) = run("whole", None);
+    // Slices of 20 kB: every census of this LA is read in several passes.
+    let (sliced, sliced_summary) = run("sliced", Some(20_000));
+    assert_eq!(whole_summary.ledger, sliced_summary.ledger);
+    let rules = |summary: &cwsw_extract::ExtractSummary| {
+        let mut rules: Vec<_> = summary
+            .rejects
+            .iter()
+            .map(|reject| format!("{reject:?}"))
+            .collect();
+        rules.sort();
+        rules
+    };
+    assert_eq!(rules(&whole_summary), rules(&sliced_summary));
+    assert!(!whole_summary.rejects.is_empty());
+    for table in ["pupil_terms", "exclusions", "fsm_periods", "sen_needs"] {
+        let file = format!("{table}.parquet");
+        let rows = sorted_rows(&whole.join(&file));
+        assert!(!rows.is_empty(), "{table}");
+        assert_eq!(rows, sorted_rows(&sliced.join(&file)), "{table}");
     }
 }

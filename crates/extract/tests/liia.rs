@@ -19,6 +19,7 @@ fn liia_fixtures_extract_with_rejects_and_a_balanced_ledger() {
             input: fixtures,
             output: dir.path().join("warehouse"),
             la_code: None,
+            census_slice_bytes: None,
         },
         &key,
         &Dictionary::embedded().expect("dictionary"),

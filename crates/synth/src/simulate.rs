@@ -524,10 +524,18 @@ fn simulate_episode(
     }
     let assessment_start = referral + Duration::days(rng.random_range(1..=10));
     let authorised = assessment_start + Duration::days(rng.random_range(10..=45));
+    // One to four distinct factors; 24A (child criminal exploitation) exists from the
+    // 2022 census, whose year began on 1 April 2021.
     let factor_count = rng.random_range(1..=4);
-    let factors = (0..factor_count)
-        .map(|_| *draw::pick(rng, FACTORS))
-        .collect();
+    let mut factors: Vec<&'static str> = Vec::with_capacity(factor_count);
+    while factors.len() < factor_count {
+        let factor = *draw::pick(rng, FACTORS);
+        let too_early = factor == "24A"
+            && NaiveDate::from_ymd_opt(2021, 4, 1).is_some_and(|start| assessment_start < start);
+        if !too_early && !factors.contains(&factor) {
+            factors.push(factor);
+        }
+    }
     episode.assessment = Some(Assessment {
         start: assessment_start,
         authorised,

@@ -487,7 +487,13 @@ fn write_ssda903(
                 episode.reason_new_episode,
                 episode.legal_status,
                 need,
-                episode.placement,
+                // H5 leaves the PLACE code set in 2025 and K3 arrives (the placement
+                // code list).
+                if episode.placement == "H5" && collection_year >= 2025 {
+                    "K3"
+                } else {
+                    episode.placement
+                },
                 "PR1",
                 &end.map(ssda_date).unwrap_or_default(),
                 if end.is_some() {
