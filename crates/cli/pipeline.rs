@@ -76,20 +76,24 @@ pub fn extract(
         la_code,
         census_slice_bytes: None,
     };
+    let started = Instant::now();
     let summary = cwsw_extract::extract(&options, key, &dictionary)?;
     let rejected: u64 = summary.ledger.values().map(|entry| entry.rejected).sum();
     let accepted: u64 = summary.ledger.values().map(|entry| entry.accepted).sum();
     progress.stage(&format!(
         "extract: {accepted} rows accepted, {rejected} rejected; ledger balances"
     ));
+    let wall = started.elapsed().as_secs_f64().max(1e-9);
+    let mut total_bytes = 0;
     for source in &summary.sources {
         if source.files == 0 {
             continue;
         }
+        total_bytes += source.bytes;
         let megabytes = source.bytes as f64 / 1e6;
         let seconds = source.seconds.max(1e-9);
         progress.stage(&format!(
-            "extract: {}: {} files, {megabytes:.1} MB, {} rows in {:.2} s ({:.0} MB/s, {:.0} rows/s)",
+            "extract: {}: {} files, {megabytes:.1} MB, {} rows; {:.2} s of one thread ({:.0} MB/s, {:.0} rows/s per thread)",
             source.kind,
             source.files,
             source.rows,
@@ -98,6 +102,12 @@ pub fn extract(
             source.rows as f64 / seconds
         ));
     }
+    progress.stage(&format!(
+        "extract: {:.1} MB in {wall:.2} s wall ({:.0} MB/s on {} threads)",
+        total_bytes as f64 / 1e6,
+        total_bytes as f64 / 1e6 / wall,
+        std::thread::available_parallelism().map_or(1, usize::from)
+    ));
     let mut reasons: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
     for skipped in &summary.skipped {
         *reasons.entry(skipped.reason.as_str()).or_default() += 1;

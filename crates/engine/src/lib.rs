@@ -221,7 +221,8 @@ impl Engine {
         Ok(SessionContext::new_with_config_rt(config, runtime))
     }
 
-    /// Opens the warehouse: every `*.parquet` file becomes a table named by its stem.
+    /// Opens the warehouse: every folder of `*.parquet` parts becomes a table named by the
+    /// folder, and every `*.parquet` file one named by its stem.
     pub async fn open(
         warehouse: &Path,
         queries: QuerySet,
@@ -240,7 +241,18 @@ impl Engine {
                     source,
                 })?
                 .path();
-            if path.extension().is_some_and(|ext| ext == "parquet") {
+            let is_table = if path.is_dir() {
+                std::fs::read_dir(&path).is_ok_and(|mut parts| {
+                    parts.any(|part| {
+                        part.is_ok_and(|part| {
+                            part.path().extension().is_some_and(|ext| ext == "parquet")
+                        })
+                    })
+                })
+            } else {
+                path.extension().is_some_and(|ext| ext == "parquet")
+            };
+            if is_table {
                 tables.push(path);
             }
         }
@@ -253,12 +265,13 @@ impl Engine {
                 .file_stem()
                 .map(|stem| stem.to_string_lossy().to_string())
                 .unwrap_or_default();
+            // A folder is listed (all its parts) when its URL ends with a slash.
+            let mut location = path.to_string_lossy().to_string();
+            if path.is_dir() && !location.ends_with('/') {
+                location.push('/');
+            }
             context
-                .register_parquet(
-                    &name,
-                    path.to_string_lossy().as_ref(),
-                    ParquetReadOptions::default(),
-                )
+                .register_parquet(&name, &location, ParquetReadOptions::default())
                 .await
                 .map_err(query_error(&name))?;
         }

@@ -173,7 +173,8 @@ pub(crate) fn read(path: &Path, relative: &str, context: &mut Context) -> Result
     let mut reader = Reader::from_reader(BufReader::with_capacity(1 << 20, file));
     reader.config_mut().trim_text(false);
     let mut buffer = Vec::new();
-    let mut stack: Vec<String> = Vec::new();
+    let mut stack = NameStack::default();
+    let mut name = String::new();
     let mut text = String::new();
     let mut line: u64 = 1;
     let mut header = Header::default();
@@ -193,10 +194,10 @@ pub(crate) fn read(path: &Path, relative: &str, context: &mut Context) -> Result
             let truncated = matches!(&error, quick_xml::Error::Syntax(kind) if !matches!(kind, quick_xml::errors::SyntaxError::InvalidBangMarkup));
             malformed(path, position, &format!("{error}"), truncated)
         })?;
-        let (name, is_end, is_start) = match &event {
-            Event::Start(element) => (element_name(element.name().as_ref()), false, true),
-            Event::Empty(element) => (element_name(element.name().as_ref()), true, true),
-            Event::End(element) => (element_name(element.name().as_ref()), true, false),
+        let (raw_name, is_end, is_start) = match &event {
+            Event::Start(element) => (element.name(), false, true),
+            Event::Empty(element) => (element.name(), true, true),
+            Event::End(element) => (element.name(), true, false),
             Event::Text(content) => {
                 let decoded = content.decode().map_err(|error| {
                     malformed(path, reader.buffer_position(), &error.to_string(), false)
@@ -257,6 +258,14 @@ pub(crate) fn read(path: &Path, relative: &str, context: &mut Context) -> Result
                 continue;
             }
         };
+        // Namespace prefixes are not used by the CIN schema; keep the local name.
+        let raw_name = raw_name.as_ref();
+        let local = raw_name
+            .rsplit(|byte| *byte == b':')
+            .next()
+            .unwrap_or(raw_name);
+        name.clear();
+        name.push_str(&String::from_utf8_lossy(local));
         buffer.clear();
         if is_start {
             text.clear();
@@ -298,30 +307,24 @@ pub(crate) fn read(path: &Path, relative: &str, context: &mut Context) -> Result
                 }
                 _ => {}
             }
-            stack.push(name.clone());
+            stack.push(&name);
         }
         if !is_end {
             continue;
         }
-        if stack.last() != Some(&name) {
+        if stack.last() != Some(name.as_str()) {
             return Err(ExtractError::Malformed {
                 path: path.to_path_buf(),
                 line,
                 column: 0,
                 message: format!(
                     "`</{name}>` closes `<{}>`",
-                    stack.last().map_or("nothing", String::as_str)
+                    stack.last().unwrap_or("nothing")
                 ),
             });
         }
-        let value = text.trim().to_string();
-        text.clear();
-        let parent = stack
-            .len()
-            .checked_sub(2)
-            .and_then(|index| stack.get(index))
-            .map_or("", String::as_str);
-        match (parent, name.as_str()) {
+        let value = text.trim();
+        match (stack.parent(), name.as_str()) {
             ("CollectionDetails", "Year") => {
                 header.year = Some(value.parse().map_err(|_| ExtractError::Malformed {
                     path: path.to_path_buf(),
@@ -332,60 +335,60 @@ pub(crate) fn read(path: &Path, relative: &str, context: &mut Context) -> Result
             }
             ("CollectionDetails", "ReferenceDate") => {
                 header.reference_date =
-                    Some(parse_date(&value).ok_or_else(|| ExtractError::Malformed {
+                    Some(parse_date(value).ok_or_else(|| ExtractError::Malformed {
                         path: path.to_path_buf(),
                         line,
                         column: 0,
                         message: format!("`ReferenceDate` is `{value}`, not a date (YYYY-MM-DD)"),
                     })?);
             }
-            ("Source", "LEA") => header.la_code = Some(value),
+            ("Source", "LEA") => header.la_code = Some(value.to_string()),
             ("ChildIdentifiers", field) => {
                 if let Some(child) = child.as_mut() {
                     match field {
-                        "LAchildID" => child.la_child_id = value,
-                        "UPN" => child.upn = value,
-                        "PersonBirthDate" => child.birth_date = value,
-                        "GenderCurrent" => child.gender_current = Some(value),
-                        "Sex" => child.sex = Some(value),
+                        "LAchildID" => child.la_child_id = value.to_string(),
+                        "UPN" => child.upn = value.to_string(),
+                        "PersonBirthDate" => child.birth_date = value.to_string(),
+                        "GenderCurrent" => child.gender_current = Some(value.to_string()),
+                        "Sex" => child.sex = Some(value.to_string()),
                         _ => {}
                     }
                 }
             }
             ("ChildCharacteristics", "Ethnicity") => {
                 if let Some(child) = child.as_mut() {
-                    child.ethnicity = value;
+                    child.ethnicity = value.to_string();
                 }
             }
             ("Disabilities", "Disability") => {
                 if let Some(child) = child.as_mut() {
-                    child.disabilities.push((line, value));
+                    child.disabilities.push((line, value.to_string()));
                 }
             }
             ("FactorsIdentifiedAtAssessment", "AssessmentFactors") => {
                 if let Some(block) = block.as_mut() {
-                    block.list.push((line, value));
+                    block.list.push((line, value.to_string()));
                 }
             }
             ("Reviews", "CPPreviewDate") => {
                 if let Some(plan) = plan.as_mut() {
-                    plan.reviews.push((line, value));
+                    plan.reviews.push((line, value.to_string()));
                 }
             }
             (parent, field) if BLOCKS.contains(&parent) => {
                 if let Some(block) = block.as_mut() {
-                    block.fields.push((field.to_string(), value));
+                    block.fields.push((field.to_string(), value.to_string()));
                 }
             }
             ("CINdetails", field) => {
                 if let Some(episode) = episode.as_mut() {
                     match field {
-                        "CINreferralDate" => episode.referral_date = value,
-                        "ReferralSource" => episode.referral_source = value,
-                        "PrimaryNeedCode" => episode.primary_need = value,
-                        "CINclosureDate" => episode.closure_date = value,
-                        "ReasonForClosure" => episode.reason_for_closure = value,
-                        "ReferralNFA" => episode.referral_nfa = value,
+                        "CINreferralDate" => episode.referral_date = value.to_string(),
+                        "ReferralSource" => episode.referral_source = value.to_string(),
+                        "PrimaryNeedCode" => episode.primary_need = value.to_string(),
+                        "CINclosureDate" => episode.closure_date = value.to_string(),
+                        "ReasonForClosure" => episode.reason_for_closure = value.to_string(),
+                        "ReferralNFA" => episode.referral_nfa = value.to_string(),
                         "CINPlanDates" => {
                             if let Some(plan) = plan.take() {
                                 episode.cin_plans.push(plan);
@@ -406,10 +409,10 @@ pub(crate) fn read(path: &Path, relative: &str, context: &mut Context) -> Result
             ("CINPlanDates", field) | ("ChildProtectionPlans", field) => {
                 if let Some(plan) = plan.as_mut() {
                     match field {
-                        "CINPlanStartDate" | "CPPstartDate" => plan.start = value,
-                        "CINPlanEndDate" | "CPPendDate" => plan.end = value,
-                        "InitialCategoryOfAbuse" => plan.initial_category = value,
-                        "LatestCategoryOfAbuse" => plan.latest_category = value,
+                        "CINPlanStartDate" | "CPPstartDate" => plan.start = value.to_string(),
+                        "CINPlanEndDate" | "CPPendDate" => plan.end = value.to_string(),
+                        "InitialCategoryOfAbuse" => plan.initial_category = value.to_string(),
+                        "LatestCategoryOfAbuse" => plan.latest_category = value.to_string(),
                         _ => {}
                     }
                 }
@@ -426,18 +429,13 @@ pub(crate) fn read(path: &Path, relative: &str, context: &mut Context) -> Result
             }
             _ => {}
         }
+        text.clear();
         stack.pop();
     }
     if let Some(la_code) = header.la_code {
         context.note_la_code(&la_code, relative)?;
     }
     Ok(())
-}
-
-fn element_name(raw: &[u8]) -> String {
-    // Namespace prefixes are not used by the CIN schema; keep the local name.
-    let local = raw.rsplit(|byte| *byte == b':').next().unwrap_or(raw);
-    String::from_utf8_lossy(local).into_owned()
 }
 
 fn malformed(path: &Path, position: u64, message: &str, truncated: bool) -> ExtractError {
@@ -1251,4 +1249,38 @@ fn emit_blocks(
         })())?;
     }
     Ok(())
+}
+
+/// The names of the open elements, in one buffer: reading allocates nothing per element.
+#[derive(Default)]
+struct NameStack {
+    names: String,
+    ends: Vec<usize>,
+}
+
+impl NameStack {
+    fn push(&mut self, name: &str) {
+        self.names.push_str(name);
+        self.ends.push(self.names.len());
+    }
+
+    fn pop(&mut self) {
+        self.ends.pop();
+        self.names.truncate(self.ends.last().copied().unwrap_or(0));
+    }
+
+    /// The name `depth` elements above the innermost (0: the innermost).
+    fn get(&self, depth: usize) -> Option<&str> {
+        let index = self.ends.len().checked_sub(depth + 1)?;
+        let start = index.checked_sub(1).map_or(0, |before| self.ends[before]);
+        self.names.get(start..self.ends[index])
+    }
+
+    fn last(&self) -> Option<&str> {
+        self.get(0)
+    }
+
+    fn parent(&self) -> &str {
+        self.get(1).unwrap_or("")
+    }
 }

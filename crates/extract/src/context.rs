@@ -1,7 +1,7 @@
 //! What every reader shares: the pseudonymiser, the dictionary, the audit and the
 //! warehouse tables being built.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
 use cwsw_dictionary::{Dictionary, upn};
@@ -9,6 +9,7 @@ use cwsw_dictionary::{Dictionary, upn};
 use crate::ExtractError;
 use crate::key::{ChildId, Pseudonymiser, PupilId};
 use crate::rules::{self, Audit};
+use crate::school_census::ExclusionRow;
 use crate::warehouse::{TableWriter, Value};
 
 /// The warehouse tables extract writes, in order.
@@ -48,8 +49,8 @@ pub(crate) struct Context<'a> {
     la_code_source: Option<String>,
     /// Pupil-file bytes of a school census read in one pass.
     pub(crate) census_slice_bytes: u64,
-    /// Exclusions already written: keys of (pupil, start date, category).
-    exclusions_seen: HashSet<u128>,
+    /// Exclusions read, for extract to de-duplicate across censuses in census order.
+    pub(crate) deferred_exclusions: Vec<ExclusionRow>,
 }
 
 impl<'a> Context<'a> {
@@ -57,7 +58,7 @@ impl<'a> Context<'a> {
         pseudonymiser: &'a Pseudonymiser,
         dictionary: &'a Dictionary,
         la_code: Option<String>,
-        staging: Option<&std::path::Path>,
+        parts: Option<(&std::path::Path, usize)>,
     ) -> Result<Self, ExtractError> {
         let mut tables = BTreeMap::new();
         for name in WAREHOUSE_TABLES {
@@ -67,11 +68,11 @@ impl<'a> Context<'a> {
                 .arrow_schema();
             tables.insert(
                 *name,
-                TableWriter::create(
-                    staging.map(|staging| staging.join(format!("{name}.parquet"))),
+                TableWriter::new(
+                    parts.map(|(staging, job)| part_path(staging, name, job)),
                     name,
                     schema,
-                )?,
+                ),
             );
         }
         Ok(Self {
@@ -81,14 +82,9 @@ impl<'a> Context<'a> {
             tables,
             la_code_source: la_code.as_ref().map(|_| "--la".to_string()),
             la_code,
-            exclusions_seen: HashSet::new(),
+            deferred_exclusions: Vec::new(),
             census_slice_bytes: 32 << 20,
         })
-    }
-
-    /// Whether this is the first census to carry an exclusion (each arrives in two).
-    pub(crate) fn first_sighting_of_exclusion(&mut self, key: u128) -> bool {
-        self.exclusions_seen.insert(key)
     }
 
     pub(crate) fn append(&mut self, table: &str, row: &[Value]) -> Result<(), ExtractError> {
@@ -98,8 +94,14 @@ impl<'a> Context<'a> {
             .append(row)
     }
 
-    pub(crate) fn into_parts(self) -> (Audit, BTreeMap<&'static str, TableWriter>) {
-        (self.audit, self.tables)
+    pub(crate) fn into_parts(
+        self,
+    ) -> (
+        Audit,
+        BTreeMap<&'static str, TableWriter>,
+        Vec<ExclusionRow>,
+    ) {
+        (self.audit, self.tables, self.deferred_exclusions)
     }
 
     /// The pupil id of a UPN as written, if it is valid.
@@ -111,6 +113,12 @@ impl<'a> Context<'a> {
 
     pub(crate) fn child_id(&self, la_code: &str, la_child_id: &str) -> ChildId {
         self.pseudonymiser.child_id(la_code, la_child_id)
+    }
+
+    /// The LA code a return of this job declared, and which return, if one did.
+    pub(crate) fn noted_la_code(&self) -> Option<(String, String)> {
+        let source = self.la_code_source.clone()?;
+        (source != "--la").then(|| (self.la_code.clone().unwrap_or_default(), source))
     }
 
     /// Records the LA code a return declares; all returns must agree.
@@ -182,6 +190,13 @@ pub(crate) fn compact_key(value: &impl std::hash::Hash) -> u128 {
         *half = hasher.finish();
     }
     (u128::from(halves[0]) << 64) | u128::from(halves[1])
+}
+
+/// Where a job writes its rows of a warehouse table: one folder per table, one file per
+/// job, named by the job's place in the sorted inputs so the bytes never depend on
+/// which thread ran it.
+pub(crate) fn part_path(staging: &std::path::Path, table: &str, job: usize) -> std::path::PathBuf {
+    staging.join(table).join(format!("part-{job:05}.parquet"))
 }
 
 /// A date of birth or death reduced to the first of its month (domain.md §7).

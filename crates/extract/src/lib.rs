@@ -39,6 +39,7 @@ use cwsw_dictionary::Dictionary;
 
 use crate::context::Context;
 use crate::csv_input::CsvInput;
+use crate::warehouse::TableWriter;
 use crate::warehouse::{AtomicDir, write_parquet};
 
 /// What can go wrong in extract.
@@ -163,6 +164,296 @@ pub struct ExtractSummary {
     pub sources: Vec<SourceStats>,
 }
 
+/// One unit of work: a file, or a whole school census (its files refer to each other).
+enum Job {
+    Cin(PathBuf, String),
+    Ssda903(PathBuf, String, ssda903::Ssda903Table),
+    Register(PathBuf, String, registers::Register),
+    Census(Vec<CensusInput>),
+}
+
+impl Job {
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::Cin(..) => "CIN census XML",
+            Self::Ssda903(..) => "SSDA903 CSV",
+            Self::Register(..) => "attainment, EHE and school lookup CSV",
+            Self::Census(..) => "school census CSV",
+        }
+    }
+
+    /// The memory a job needs, in pupil-file bytes: a census holds maps the size of its
+    /// pupils (up to one slice); other jobs hold little that grows with their input.
+    fn weight(&self, slice_bytes: u64) -> u64 {
+        match self {
+            Self::Census(files) => files
+                .iter()
+                .filter(|(_, _, file)| {
+                    school_census::table_kind(&file.table)
+                        .is_some_and(|(kind, _)| kind == school_census::TableKind::Pupils)
+                })
+                .map(|(path, _, _)| std::fs::metadata(path).map_or(0, |meta| meta.len()))
+                .sum::<u64>()
+                .min(slice_bytes),
+            _ => 0,
+        }
+    }
+
+    fn files(&self) -> Vec<(&Path, &str)> {
+        match self {
+            Self::Cin(path, name)
+            | Self::Ssda903(path, name, _)
+            | Self::Register(path, name, _) => vec![(path.as_path(), name.as_str())],
+            Self::Census(files) => files
+                .iter()
+                .map(|(path, name, _)| (path.as_path(), name.as_str()))
+                .collect(),
+        }
+    }
+}
+
+/// What one job produced.
+struct JobResult {
+    kind: &'static str,
+    files: usize,
+    bytes: u64,
+    seconds: f64,
+    la_code: Option<(String, String)>,
+    rejects: Vec<Reject>,
+    ledger: Ledger,
+    tables: BTreeMap<&'static str, usize>,
+    exclusions: Vec<school_census::ExclusionRow>,
+}
+
+/// Runs jobs on a few threads; each job has its own context and writes its own part of
+/// each table, and results are handed over in job order, so outputs never depend on
+/// which thread ran what.
+struct JobRunner<'a> {
+    pseudonymiser: &'a Pseudonymiser,
+    dictionary: &'a Dictionary,
+    staging: Option<&'a Path>,
+    census_slice_bytes: u64,
+    threads: usize,
+}
+
+impl JobRunner<'_> {
+    fn job(
+        &self,
+        job: &Job,
+        index: usize,
+        la_code: Option<&str>,
+    ) -> Result<JobResult, ExtractError> {
+        let started = std::time::Instant::now();
+        let mut context = Context::new(
+            self.pseudonymiser,
+            self.dictionary,
+            la_code.map(str::to_string),
+            self.staging.map(|staging| (staging, index)),
+        )?;
+        context.census_slice_bytes = self.census_slice_bytes;
+        match job {
+            Job::Cin(path, name) => cin::read(path, name, &mut context)?,
+            Job::Ssda903(path, name, table) => {
+                let input = CsvInput::open(path)?;
+                ssda903::read(path, name, *table, input, &mut context)?;
+            }
+            Job::Register(path, name, register) => {
+                let input = CsvInput::open(path)?;
+                registers::read(path, name, *register, input, &mut context)?;
+            }
+            Job::Census(files) => school_census::read_census(files, &mut context)?,
+        }
+        let noted = context.noted_la_code();
+        let (audit, writers, exclusions) = context.into_parts();
+        let (rejects, ledger) = audit.finish();
+        let mut tables = BTreeMap::new();
+        for (name, writer) in writers {
+            tables.insert(name, writer.finish(false)?);
+        }
+        let files = job.files();
+        Ok(JobResult {
+            kind: job.kind(),
+            files: files.len(),
+            bytes: files
+                .iter()
+                .map(|(path, _)| std::fs::metadata(path).map_or(0, |meta| meta.len()))
+                .sum(),
+            seconds: started.elapsed().as_secs_f64(),
+            la_code: noted,
+            rejects,
+            ledger,
+            tables,
+            exclusions,
+        })
+    }
+
+    /// Runs `jobs` (numbered from `first` for their part files) and hands each result to
+    /// `take` in job order. The first error in job order is returned.
+    fn run(
+        &self,
+        jobs: &[Job],
+        first: usize,
+        la_code: Option<&str>,
+        mut take: impl FnMut(JobResult) -> Result<(), ExtractError>,
+    ) -> Result<(), ExtractError> {
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        let next = AtomicUsize::new(0);
+        let stop = AtomicBool::new(false);
+        // A census too large to read in one pass is read in slices, and then every
+        // job of the phase runs on one thread: two threads taking turns at large
+        // censuses held on to far more memory than one (`benches/extract.sh`: 3.4x at 4x
+        // the input, against 1.3x). At LA scale the censuses run on every core.
+        let large = jobs
+            .iter()
+            .any(|job| job.weight(self.census_slice_bytes) >= self.census_slice_bytes);
+        let threads = if large { 1 } else { self.threads };
+        let (sender, receiver) = std::sync::mpsc::channel();
+        std::thread::scope(|scope| {
+            for _ in 0..threads.clamp(1, jobs.len().max(1)) {
+                let sender = sender.clone();
+                let (next, stop) = (&next, &stop);
+                scope.spawn(move || {
+                    loop {
+                        if stop.load(Ordering::SeqCst) {
+                            break;
+                        }
+                        let index = next.fetch_add(1, Ordering::SeqCst);
+                        let Some(job) = jobs.get(index) else {
+                            break;
+                        };
+                        let result = self.job(job, first + index, la_code);
+                        if result.is_err() {
+                            stop.store(true, Ordering::SeqCst);
+                        }
+                        if sender.send((index, result)).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+            drop(sender);
+            // Results wait here until every earlier job's result has been taken.
+            let mut pending = BTreeMap::new();
+            let mut wanted = 0;
+            let mut failed = None;
+            for (index, result) in receiver {
+                pending.insert(index, result);
+                while let Some(result) = pending.remove(&wanted) {
+                    wanted += 1;
+                    if failed.is_some() {
+                        continue;
+                    }
+                    match result {
+                        Ok(result) => {
+                            if let Err(error) = take(result) {
+                                stop.store(true, Ordering::SeqCst);
+                                failed = Some(error);
+                            }
+                        }
+                        Err(error) => failed = Some(error),
+                    }
+                }
+            }
+            // A job after a failure may not have run: the first failure in order stands.
+            if failed.is_none()
+                && let Some((_, Err(error))) = pending.into_iter().next()
+            {
+                failed = Some(error);
+            }
+            match failed {
+                Some(error) => Err(error),
+                None => Ok(()),
+            }
+        })
+    }
+}
+
+/// The results of every job, merged in job order.
+struct Merged {
+    ledger: Ledger,
+    rejects: Vec<Reject>,
+    tables: BTreeMap<String, usize>,
+    sources: Vec<SourceStats>,
+    /// The exclusions table: written here, in census order, once per exclusion.
+    exclusions: TableWriter,
+    exclusions_seen: std::collections::HashSet<u128>,
+}
+
+impl Merged {
+    fn new(dictionary: &Dictionary, staging: Option<&Path>) -> Result<Self, ExtractError> {
+        let schema = dictionary
+            .table("exclusions")
+            .map_err(|error| ExtractError::Internal(error.to_string()))?
+            .arrow_schema();
+        Ok(Self {
+            ledger: Ledger::new(),
+            rejects: Vec::new(),
+            tables: BTreeMap::new(),
+            sources: Vec::new(),
+            exclusions: TableWriter::new(
+                staging.map(|staging| context::part_path(staging, "exclusions", 0)),
+                "exclusions",
+                schema,
+            ),
+            exclusions_seen: std::collections::HashSet::new(),
+        })
+    }
+
+    fn add(&mut self, result: JobResult) -> Result<(), ExtractError> {
+        let JobResult {
+            kind,
+            files,
+            bytes,
+            seconds,
+            rejects,
+            ledger,
+            tables,
+            exclusions,
+            ..
+        } = result;
+        let rows = ledger.values().map(|entry| entry.read).sum::<u64>() + exclusions.len() as u64;
+        self.ledger.extend(ledger);
+        self.rejects.extend(rejects);
+        for (name, count) in tables {
+            *self.tables.entry(name.to_string()).or_default() += count;
+        }
+        for exclusion in exclusions {
+            let entry = self
+                .ledger
+                .entry((
+                    exclusion.file.clone(),
+                    "school_census_exclusions".to_string(),
+                ))
+                .or_default();
+            entry.read += 1;
+            // Each exclusion arrives in two censuses (domain.md §5): keep the first.
+            if self.exclusions_seen.insert(exclusion.key) {
+                entry.accepted += 1;
+                entry.warned += u64::from(exclusion.warned);
+                self.exclusions.append(&exclusion.values())?;
+            } else {
+                entry.deduplicated += 1;
+            }
+        }
+        match self.sources.iter_mut().find(|source| source.kind == kind) {
+            Some(source) => {
+                source.files += files;
+                source.bytes += bytes;
+                source.rows += rows;
+                source.seconds += seconds;
+            }
+            None => self.sources.push(SourceStats {
+                kind,
+                files,
+                bytes,
+                rows,
+                seconds,
+            }),
+        }
+        Ok(())
+    }
+}
+
 /// What extract read of one kind of source, and how long it took (parsing, checking,
 /// pseudonymising and writing its rows).
 #[derive(Debug, Clone)]
@@ -175,7 +466,7 @@ pub struct SourceStats {
     pub bytes: u64,
     /// Rows (or XML records) read.
     pub rows: u64,
-    /// Wall-clock seconds.
+    /// Seconds of one thread spent on them (summed over the threads that read them).
     pub seconds: f64,
 }
 
@@ -304,31 +595,21 @@ fn read_all(
     } else {
         None
     };
-    let mut context = Context::new(
-        &pseudonymiser,
-        dictionary,
-        options.la_code.clone(),
-        staging.as_ref().map(AtomicDir::path),
-    )?;
-    if let Some(bytes) = options.census_slice_bytes {
-        context.census_slice_bytes = bytes;
-    }
     let mut skipped = Vec::new();
-    let mut cin_files = Vec::new();
-    let mut ssda_files = Vec::new();
-    let mut register_files = Vec::new();
+    let mut cin_jobs = Vec::new();
+    let mut jobs = Vec::new();
     let mut census_files: BTreeMap<(i32, school_census::CensusTerm), Vec<CensusInput>> =
         BTreeMap::new();
     for path in list_files(&options.input)? {
         let name = relative(&options.input, &path);
         match classify(&path, &name)? {
-            Some(Input::Cin) => cin_files.push((path, name)),
-            Some(Input::Ssda903(table)) => ssda_files.push((path, name, table)),
+            Some(Input::Cin) => cin_jobs.push(Job::Cin(path, name)),
+            Some(Input::Ssda903(table)) => jobs.push(Job::Ssda903(path, name, table)),
             Some(Input::Census(file)) => census_files
                 .entry((file.year, file.term))
                 .or_default()
                 .push((path, name, file)),
-            Some(Input::Register(register)) => register_files.push((path, name, register)),
+            Some(Input::Register(register)) => jobs.push(Job::Register(path, name, register)),
             Some(Input::NotRead(reason)) => skipped.push(SkippedFile {
                 file: name,
                 reason: reason.to_string(),
@@ -340,97 +621,51 @@ fn read_all(
             }),
         }
     }
-    // CIN first: its headers say which LA the other returns belong to.
-    let mut sources = Vec::new();
-    let mut timed = |kind: &'static str,
-                     files: Vec<(&Path, &str)>,
-                     context: &mut Context,
-                     read: &mut dyn FnMut(&mut Context) -> Result<(), ExtractError>|
-     -> Result<(), ExtractError> {
-        let started = std::time::Instant::now();
-        read(context)?;
-        let bytes = files
-            .iter()
-            .map(|(path, _)| std::fs::metadata(path).map_or(0, |meta| meta.len()))
-            .sum();
-        let rows = context
-            .audit
-            .ledger()
-            .iter()
-            .filter(|((file, _), _)| files.iter().any(|(_, name)| name == file))
-            .map(|(_, entry)| entry.read)
-            .sum();
-        sources.push(SourceStats {
-            kind,
-            files: files.len(),
-            bytes,
-            rows,
-            seconds: started.elapsed().as_secs_f64(),
-        });
-        Ok(())
+    // Censuses in calendar order, so an exclusion is kept from the first that carries it.
+    jobs.extend(census_files.into_values().map(Job::Census));
+    let runner = JobRunner {
+        pseudonymiser: &pseudonymiser,
+        dictionary,
+        staging: staging.as_ref().map(AtomicDir::path),
+        census_slice_bytes: options.census_slice_bytes.unwrap_or(32 << 20),
+        threads: std::thread::available_parallelism().map_or(1, usize::from),
     };
-    timed(
-        "CIN census XML",
-        cin_files
-            .iter()
-            .map(|(path, name)| (path.as_path(), name.as_str()))
-            .collect(),
-        &mut context,
-        &mut |context| {
-            for (path, name) in &cin_files {
-                cin::read(path, name, context)?;
+    let mut merged = Merged::new(dictionary, staging.as_ref().map(AtomicDir::path))?;
+    // CIN first: its headers say which LA the other returns belong to.
+    let mut la_code = options.la_code.clone();
+    let mut la_source = la_code.as_ref().map(|_| "--la".to_string());
+    let given = options.la_code.clone();
+    runner.run(&cin_jobs, 0, given.as_deref(), |result| {
+        if let Some((code, source)) = &result.la_code {
+            match &la_code {
+                None => {
+                    la_code = Some(code.clone());
+                    la_source = Some(source.clone());
+                }
+                Some(known) if known == code => {}
+                Some(known) => {
+                    return Err(ExtractError::LaCodeMismatch {
+                        first: known.clone(),
+                        first_source: la_source.clone().unwrap_or_default(),
+                        second: code.clone(),
+                        second_source: source.clone(),
+                    });
+                }
             }
-            Ok(())
-        },
-    )?;
-    timed(
-        "SSDA903 CSV",
-        ssda_files
-            .iter()
-            .map(|(path, name, _)| (path.as_path(), name.as_str()))
-            .collect(),
-        &mut context,
-        &mut |context| {
-            for (path, name, table) in &ssda_files {
-                let input = CsvInput::open(path)?;
-                ssda903::read(path, name, *table, input, context)?;
-            }
-            Ok(())
-        },
-    )?;
-    timed(
-        "school census CSV",
-        census_files
-            .values()
-            .flatten()
-            .map(|(path, name, _)| (path.as_path(), name.as_str()))
-            .collect(),
-        &mut context,
-        &mut |context| {
-            for files in census_files.values() {
-                school_census::read_census(files, context)?;
-            }
-            Ok(())
-        },
-    )?;
-    timed(
-        "attainment, EHE and school lookup CSV",
-        register_files
-            .iter()
-            .map(|(path, name, _)| (path.as_path(), name.as_str()))
-            .collect(),
-        &mut context,
-        &mut |context| {
-            for (path, name, register) in &register_files {
-                let input = CsvInput::open(path)?;
-                registers::read(path, name, *register, input, context)?;
-            }
-            Ok(())
-        },
-    )?;
-    let la_code = context.la_code.clone();
-    let (audit, tables) = context.into_parts();
-    let (rejects, ledger) = audit.finish();
+        }
+        merged.add(result)
+    })?;
+    runner.run(&jobs, cin_jobs.len(), la_code.as_deref(), |result| {
+        merged.add(result)
+    })?;
+    let Merged {
+        ledger,
+        rejects,
+        tables,
+        exclusions,
+        sources,
+        ..
+    } = merged;
     for ((file, table), entry) in &ledger {
         if !entry.balances() {
             return Err(ExtractError::Unbalanced {
@@ -443,9 +678,24 @@ fn read_all(
             });
         }
     }
-    let mut counts = BTreeMap::new();
-    for (name, writer) in tables {
-        counts.insert(name.to_string(), writer.finish()?);
+    let mut counts = tables;
+    counts.insert("exclusions".to_string(), exclusions.finish(false)?);
+    if let Some(staging) = &staging {
+        // Every table gets a file, so the engine can register even an empty one.
+        for name in context::WAREHOUSE_TABLES {
+            if !staging.path().join(name).is_dir() {
+                let schema = dictionary
+                    .table(name)
+                    .map_err(|error| ExtractError::Internal(error.to_string()))?
+                    .arrow_schema();
+                TableWriter::new(
+                    Some(context::part_path(staging.path(), name, 0)),
+                    name,
+                    schema,
+                )
+                .finish(true)?;
+            }
+        }
     }
     let summary = ExtractSummary {
         key_id: key.key_id(),

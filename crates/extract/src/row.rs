@@ -428,14 +428,6 @@ impl<'c, 'a> Row<'c, 'a> {
         );
     }
 
-    /// Counts the row de-duplicated without a reject: an exclusion an earlier census
-    /// already carried (domain.md §5), which is expected, not a rule break.
-    pub(crate) fn accept_elsewhere(self) {
-        self.context
-            .audit
-            .count(self.file, self.table, Outcome::Deduplicated);
-    }
-
     /// Writes the row to a warehouse table and counts it accepted (or warned).
     pub(crate) fn accept(self, table: &str, values: &[Value]) -> Result<(), RowError> {
         self.context.append(table, values)?;

@@ -421,29 +421,26 @@ fn read_linked(
                     if !seen.insert(key) {
                         return Err(row.duplicate(format!("a second {category} exclusion of the pupil starting {start} in the census: dropped"), "startdate"));
                     }
-                    // Each exclusion arrives in two censuses (domain.md §5): keep the first.
-                    if !row.context.first_sighting_of_exclusion(key) {
-                        row.accept_elsewhere();
-                        return Ok(());
-                    }
+                    // Each exclusion arrives in two censuses (domain.md §5): the first to
+                    // carry it is kept, which extract decides once every census is read.
                     let (academic_year, term) = term_of(start);
-                    row.accept(
-                        "exclusions",
-                        &[
-                            Value::Str(pupil.as_str()),
-                            Value::Int32(academic_year.time_period()),
-                            Value::Str(term.name()),
-                            Value::Str(school),
-                            Value::Str(census),
-                            Value::Date(start),
-                            Value::Str(category),
-                            Value::from(sessions),
-                            Value::from(reasons[0]),
-                            Value::from(reasons[1]),
-                            Value::from(reasons[2]),
-                            Value::from(sen),
-                        ],
-                    )
+                    let exclusion = ExclusionRow {
+                        key,
+                        file: relative.to_string(),
+                        warned: row.warned,
+                        pupil: pupil.as_str().to_string(),
+                        academic_year: academic_year.time_period(),
+                        term: term.name(),
+                        school: school.to_string(),
+                        census: census.to_string(),
+                        start,
+                        category: category.to_string(),
+                        sessions,
+                        reasons: reasons.map(|reason| reason.map(str::to_string)),
+                        sen: sen.map(str::to_string),
+                    };
+                    row.context.deferred_exclusions.push(exclusion);
+                    Ok(())
                 }
                 TableKind::Fsm => {
                     let start = row.required_date("fsmstartdate", get(8))?;
@@ -803,5 +800,47 @@ mod tests {
             parse_date("2024-Oct-16 00:00:00"),
             NaiveDate::from_ymd_opt(2024, 10, 16)
         );
+    }
+}
+
+/// An exclusion that passed its checks, held until extract knows whether an earlier
+/// census carried it (then it is counted as de-duplicated, not written).
+#[derive(Debug, Clone)]
+pub(crate) struct ExclusionRow {
+    /// Key of (pupil, start date, category).
+    pub(crate) key: u128,
+    /// The file it came from, for the ledger.
+    pub(crate) file: String,
+    /// Whether a warning was logged for it.
+    pub(crate) warned: bool,
+    pupil: String,
+    academic_year: i32,
+    term: &'static str,
+    school: String,
+    census: String,
+    start: NaiveDate,
+    category: String,
+    sessions: Option<i32>,
+    reasons: [Option<String>; 3],
+    sen: Option<String>,
+}
+
+impl ExclusionRow {
+    /// The row of the `exclusions` warehouse table.
+    pub(crate) fn values(&self) -> [Value<'_>; 12] {
+        [
+            Value::Str(&self.pupil),
+            Value::Int32(self.academic_year),
+            Value::Str(self.term),
+            Value::Str(&self.school),
+            Value::Str(&self.census),
+            Value::Date(self.start),
+            Value::Str(&self.category),
+            Value::from(self.sessions),
+            Value::from(self.reasons[0].as_deref()),
+            Value::from(self.reasons[1].as_deref()),
+            Value::from(self.reasons[2].as_deref()),
+            Value::from(self.sen.as_deref()),
+        ]
     }
 }

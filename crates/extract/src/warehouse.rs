@@ -15,6 +15,7 @@ use chrono::NaiveDate;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
+use parquet::schema::types::ColumnPath;
 
 use crate::ExtractError;
 
@@ -211,20 +212,28 @@ impl TableBuilder {
 }
 
 /// Rows a [`TableWriter`] gathers before handing them to the Parquet writer.
-const BATCH_ROWS: usize = 1 << 16;
+const BATCH_ROWS: usize = 1 << 13;
 
 /// A row group is closed early once its encoded size passes this, so that the writers
 /// of every table together hold a bounded amount whatever the input's size.
-const ROW_GROUP_BYTES: usize = 1 << 20;
+const ROW_GROUP_BYTES: usize = 256 << 10;
 
 /// Writer settings: zstd(1), dictionary encoding and page statistics on, 1Mi-row groups
 /// (`performance.md`: the sweet spot on this machine).
+///
+/// Pseudonymised ids are random hex, which a dictionary cannot shorten: their columns
+/// are written plain, so no writer holds a dictionary of every id it has seen, and other
+/// dictionaries are capped at 256 KiB before falling back to plain.
 fn properties() -> WriterProperties {
-    WriterProperties::builder()
+    let mut builder = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).unwrap_or_default()))
         .set_max_row_group_row_count(Some(1 << 20))
-        .set_created_by(format!("cwsw {}", env!("CARGO_PKG_VERSION")))
-        .build()
+        .set_dictionary_page_size_limit(256 << 10)
+        .set_created_by(format!("cwsw {}", env!("CARGO_PKG_VERSION")));
+    for id in ["pupil_id", "child_id"] {
+        builder = builder.set_column_dictionary_enabled(ColumnPath::from(id), false);
+    }
+    builder.build()
 }
 
 fn parquet_error(path: &Path) -> impl Fn(parquet::errors::ParquetError) -> ExtractError + '_ {
@@ -252,11 +261,12 @@ pub fn write_parquet(path: &Path, batch: &RecordBatch) -> Result<(), ExtractErro
 
 /// A warehouse table streamed to its Parquet file: rows are gathered in a
 /// [`TableBuilder`] and written every [`BATCH_ROWS`], so memory does not grow with the
-/// input (only the Parquet writer's current row group is held, encoded). Without a
-/// path (`cwsw validate`) the rows are checked and counted, then dropped.
+/// input (only the Parquet writer's current row group is held, encoded). The file is
+/// created with the first rows; without a path (`cwsw validate`) rows are checked and
+/// counted, then dropped.
 pub struct TableWriter {
     name: String,
-    path: PathBuf,
+    path: Option<PathBuf>,
     schema: SchemaRef,
     builder: TableBuilder,
     writer: Option<ArrowWriter<File>>,
@@ -264,27 +274,16 @@ pub struct TableWriter {
 }
 
 impl TableWriter {
-    /// Starts `path` with the dictionary's schema.
-    pub fn create(
-        path: Option<PathBuf>,
-        name: &str,
-        schema: SchemaRef,
-    ) -> Result<Self, ExtractError> {
-        let writer = match &path {
-            Some(path) => Some(
-                ArrowWriter::try_new(create(path)?, schema.clone(), Some(properties()))
-                    .map_err(parquet_error(path))?,
-            ),
-            None => None,
-        };
-        Ok(Self {
+    /// A table with the dictionary's schema, to be written to `path`.
+    pub fn new(path: Option<PathBuf>, name: &str, schema: SchemaRef) -> Self {
+        Self {
             name: name.to_string(),
-            path: path.unwrap_or_default(),
+            path,
             builder: TableBuilder::new(name, schema.clone()),
             schema,
-            writer,
+            writer: None,
             rows: 0,
-        })
+        }
     }
 
     /// Appends one row (see [`TableBuilder::append`]).
@@ -297,28 +296,55 @@ impl TableWriter {
         Ok(())
     }
 
+    /// The Parquet writer, opened (with its folder) on first use.
+    fn writer(&mut self) -> Result<Option<&mut ArrowWriter<File>>, ExtractError> {
+        let Some(path) = &self.path else {
+            return Ok(None);
+        };
+        if self.writer.is_none() {
+            if let Some(folder) = path.parent() {
+                std::fs::create_dir_all(folder).map_err(|source| ExtractError::Io {
+                    path: folder.to_path_buf(),
+                    source,
+                })?;
+            }
+            self.writer = Some(
+                ArrowWriter::try_new(create(path)?, self.schema.clone(), Some(properties()))
+                    .map_err(parquet_error(path))?,
+            );
+        }
+        Ok(self.writer.as_mut())
+    }
+
     fn flush(&mut self) -> Result<(), ExtractError> {
         let full = std::mem::replace(
             &mut self.builder,
             TableBuilder::new(&self.name, self.schema.clone()),
         );
         let batch = full.finish()?;
-        if let Some(writer) = self.writer.as_mut()
-            && batch.num_rows() > 0
-        {
-            writer.write(&batch).map_err(parquet_error(&self.path))?;
+        if batch.num_rows() == 0 {
+            return Ok(());
+        }
+        let path = self.path.clone().unwrap_or_default();
+        if let Some(writer) = self.writer()? {
+            writer.write(&batch).map_err(parquet_error(&path))?;
             if writer.in_progress_size() > ROW_GROUP_BYTES {
-                writer.flush().map_err(parquet_error(&self.path))?;
+                writer.flush().map_err(parquet_error(&path))?;
             }
         }
         Ok(())
     }
 
-    /// Writes what is left and closes the file.
-    pub fn finish(mut self) -> Result<usize, ExtractError> {
+    /// Writes what is left and closes the file, creating it even with no rows when
+    /// `even_if_empty`; returns the rows written.
+    pub fn finish(mut self, even_if_empty: bool) -> Result<usize, ExtractError> {
         self.flush()?;
+        if even_if_empty {
+            self.writer()?;
+        }
+        let path = self.path.clone().unwrap_or_default();
         if let Some(writer) = self.writer {
-            writer.close().map_err(parquet_error(&self.path))?;
+            writer.close().map_err(parquet_error(&path))?;
         }
         Ok(self.rows)
     }
