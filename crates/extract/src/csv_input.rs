@@ -17,6 +17,9 @@ pub(crate) struct CsvInput {
     pub(crate) header: Vec<String>,
     /// Only records whose value in this column falls in this partition are returned.
     partition: Option<(usize, Partition)>,
+    /// Where the last line starts, when the file does not end with a line end: a short
+    /// record there means the file was cut off.
+    unterminated_tail: Option<u64>,
 }
 
 /// One of `count` slices of a file's records, by a hash of one column's value: large
@@ -75,6 +78,7 @@ impl CsvInput {
             path: path.to_path_buf(),
             header,
             partition: None,
+            unterminated_tail: unterminated_tail(path)?,
         })
     }
 
@@ -110,6 +114,23 @@ impl CsvInput {
                     if record.iter().all(|field| field.trim().is_empty()) {
                         continue;
                     }
+                    if let Some(tail) = self.unterminated_tail
+                        && record.len() < self.header.len()
+                        && record
+                            .position()
+                            .is_some_and(|position| position.byte() >= tail)
+                    {
+                        return Err(ExtractError::Malformed {
+                            path: self.path.clone(),
+                            line: record.position().map_or(0, csv::Position::line),
+                            column: record.len() as u64,
+                            message: format!(
+                                "the file ends part-way through this row ({} of the header's {} fields, and no line end): it is truncated",
+                                record.len(),
+                                self.header.len()
+                            ),
+                        });
+                    }
                     if let Some((column, partition)) = self.partition
                         && !partition.holds(record.get(column).unwrap_or(""))
                     {
@@ -134,10 +155,14 @@ pub(crate) fn field(record: &csv::StringRecord, column: Option<usize>) -> &str {
 
 fn csv_error(path: &Path, error: &csv::Error) -> ExtractError {
     let (line, message) = match error.kind() {
-        csv::ErrorKind::Utf8 { pos, err } => (
-            pos.as_ref().map_or(0, csv::Position::line),
-            format!("not UTF-8 text ({err}): save the file as UTF-8"),
-        ),
+        csv::ErrorKind::Utf8 { pos, err } => {
+            return ExtractError::Malformed {
+                path: path.to_path_buf(),
+                line: pos.as_ref().map_or(0, csv::Position::line),
+                column: err.field() as u64 + 1,
+                message: format!("not UTF-8 text ({err}): save the file as UTF-8"),
+            };
+        }
         csv::ErrorKind::UnequalLengths {
             pos,
             expected_len,
@@ -154,4 +179,30 @@ fn csv_error(path: &Path, error: &csv::Error) -> ExtractError {
         column: 0,
         message,
     }
+}
+
+/// The byte offset of the last line, if the file does not end with a line end.
+fn unterminated_tail(path: &Path) -> Result<Option<u64>, ExtractError> {
+    use std::io::{Read, Seek, SeekFrom};
+    let io = |source| ExtractError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = File::open(path).map_err(io)?;
+    let length = file.metadata().map_err(io)?.len();
+    if length == 0 {
+        return Ok(None);
+    }
+    let window = length.min(1 << 16);
+    file.seek(SeekFrom::Start(length - window)).map_err(io)?;
+    let mut tail = vec![0; window as usize];
+    file.read_exact(&mut tail).map_err(io)?;
+    if tail.last() == Some(&b'\n') {
+        return Ok(None);
+    }
+    Ok(Some(
+        tail.iter()
+            .rposition(|byte| *byte == b'\n')
+            .map_or(length - window, |index| length - window + index as u64 + 1),
+    ))
 }

@@ -1,5 +1,6 @@
 //! The bad-input corpus (`tests/bad-input/`, one folder per case): each case's exact
-//! error, or the rule its row is rejected or warned by, with the ledger balanced.
+//! error, or the rule its row is rejected or warned by, with the ledger balanced. And
+//! one good 2026 return (`tests/fixtures/cin-2026`) that fills every CIN table.
 
 use std::path::PathBuf;
 
@@ -185,4 +186,95 @@ fn gendercurrent_in_a_2025_return_is_warned() {
         vec![("CIN-SEX-SCHEMA", "line 15 (Child 1)".to_string())]
     );
     assert_eq!(summary.tables["cin_children"], 1);
+}
+
+/// Every part of a 2026-schema child: disabilities, an assessment and its factors,
+/// section 47 enquiries, a plan and its reviews, pre-proceedings; `Sex`, not
+/// `GenderCurrent`; booleans in each accepted spelling (`tests/fixtures/cin-2026`).
+#[test]
+fn a_2026_return_lands_in_every_cin_table() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key = PseudonymisationKey::from_bytes(b"obviously-fake-test-key-0123456789abcdef".to_vec())
+        .expect("long enough");
+    let warehouse = dir.path().join("warehouse");
+    let summary = extract(
+        &ExtractOptions {
+            input: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/cin-2026"),
+            output: warehouse.clone(),
+            la_code: None,
+            census_slice_bytes: None,
+        },
+        &key,
+        &Dictionary::embedded().expect("dictionary"),
+    )
+    .expect("extract");
+    assert!(summary.rejects.is_empty(), "{:?}", summary.rejects);
+    for (table, rows) in [
+        ("cin_children", 1),
+        ("cin_disabilities", 2),
+        ("cin_episodes", 1),
+        ("cin_assessments", 1),
+        ("cin_assessment_factors", 2),
+        ("cin_section47_enquiries", 3),
+        ("cin_child_protection_plans", 1),
+        ("cin_cpp_reviews", 2),
+        ("cin_pre_proceedings_fgdm", 1),
+    ] {
+        assert_eq!(summary.tables[table], rows, "{table}");
+    }
+    let booleans = |table: &str, column: &str| -> Vec<Option<bool>> {
+        let folder = warehouse.join(table);
+        let mut values = Vec::new();
+        for entry in std::fs::read_dir(folder).expect("a table folder") {
+            let file = std::fs::File::open(entry.expect("entry").path()).expect("parquet");
+            let reader =
+                parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+                    .expect("reader")
+                    .build()
+                    .expect("batches");
+            for batch in reader {
+                let batch = batch.expect("batch");
+                let array = batch
+                    .column_by_name(column)
+                    .expect("column")
+                    .as_any()
+                    .downcast_ref::<arrow::array::BooleanArray>()
+                    .expect("booleans")
+                    .clone();
+                values.extend(array.iter());
+            }
+        }
+        values
+    };
+    // `false`, `1` and `TRUE`.
+    assert_eq!(
+        booleans("cin_section47_enquiries", "icpc_not_required"),
+        vec![Some(false), Some(true), Some(true)]
+    );
+    // `true` and `False`; `0` for ReferralNFA.
+    assert_eq!(
+        booleans("cin_pre_proceedings_fgdm", "fgdm_meeting_offer"),
+        vec![Some(true)]
+    );
+    assert_eq!(
+        booleans("cin_pre_proceedings_fgdm", "fgdm_meeting_facilitated"),
+        vec![Some(false)]
+    );
+    assert_eq!(booleans("cin_episodes", "referral_nfa"), vec![Some(false)]);
+}
+
+#[test]
+fn a_truncated_csv_stops_naming_line_and_field() {
+    let (file, line, column, message) = malformed("truncated-csv");
+    assert_eq!(file, "2024_spring_pupilonroll.csv");
+    assert_eq!((line, column), (3, 6), "{message}");
+    assert!(message.contains("truncated"), "{message}");
+}
+
+#[test]
+fn a_csv_that_is_not_utf8_stops_naming_line_and_field() {
+    let (file, line, column, message) = malformed("not-utf8");
+    assert_eq!(file, "SSDA903_2024_header.csv");
+    assert_eq!((line, column), (3, 4), "{message}");
+    assert!(message.contains("not UTF-8"), "{message}");
 }
