@@ -207,7 +207,11 @@ fn run(cli: Cli) -> Result<()> {
             key_file,
             la,
         } => {
-            let Some(key_file) = key_file.or(pipeline::key_file_from_config()?) else {
+            let key_file = match key_file {
+                Some(file) => Some(file),
+                None => pipeline::key_file_from_config()?,
+            };
+            let Some(key_file) = key_file else {
                 bail!(
                     "no pseudonymisation key: give `--key-file FILE`, set CWSW_KEY_FILE, or name `key_file` in cwsw.toml (only `cwsw demo` makes its own)"
                 );

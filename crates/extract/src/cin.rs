@@ -533,7 +533,7 @@ fn emit_child(
         match parse_date(&child.birth_date) {
             Some(date) => Some(date),
             None => {
-                context.audit.report(rules::DATE_INVALID, relative, here, TABLE_CHILD, format!("`PersonBirthDate` is `{}`, not a date (YYYY-MM-DD): the child and its episodes are rejected", child.birth_date), "PersonBirthDate", Some(&child.birth_date));
+                context.audit.report(rules::DATE_INVALID, relative, here, TABLE_CHILD, "`PersonBirthDate` is not a date (YYYY-MM-DD): the child and its episodes are rejected", "PersonBirthDate", None);
                 reject_all(context, Outcome::Rejected);
                 return Ok(());
             }

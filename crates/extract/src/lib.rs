@@ -412,7 +412,14 @@ impl Merged {
             ..
         } = result;
         let rows = ledger.values().map(|entry| entry.read).sum::<u64>() + exclusions.len() as u64;
-        self.ledger.extend(ledger);
+        for (key, counts) in ledger {
+            let entry = self.ledger.entry(key).or_default();
+            entry.read += counts.read;
+            entry.accepted += counts.accepted;
+            entry.rejected += counts.rejected;
+            entry.warned += counts.warned;
+            entry.deduplicated += counts.deduplicated;
+        }
         self.rejects.extend(rejects);
         for (name, count) in tables {
             *self.tables.entry(name.to_string()).or_default() += count;

@@ -132,12 +132,20 @@ pub(crate) fn read(
                 let la = get(2);
                 let la = (!la.is_empty()).then_some(la);
                 let urn = row.int("URN", get(3), Some(1))?;
-                if !seen.insert(compact_key(&(pupil.as_str(), year))) {
-                    return Err(row.duplicate(
-                        format!("the pupil has a second {source_table} row for {year}: dropped"),
-                        "UPN",
-                    ));
-                }
+                // The duplicate check comes after every check that can reject the row, so
+                // a rejected row never makes a valid one with its key a duplicate.
+                let mut first_for_pupil = |row: &mut Row| {
+                    if seen.insert(compact_key(&(pupil.as_str(), year))) {
+                        Ok(())
+                    } else {
+                        Err(row.duplicate(
+                            format!(
+                                "the pupil has a second {source_table} row for {year}: dropped"
+                            ),
+                            "UPN",
+                        ))
+                    }
+                };
                 if register == Register::Ks2 {
                     let mut scores = [None; 3];
                     for (slot, (index, name)) in [
@@ -154,6 +162,7 @@ pub(crate) fn read(
                     let science = row.code("ks2_science_ta", "KS2_SCITA", get(8))?;
                     let rwm = row.required("KS2_RWM_EXP", get(9))?;
                     let rwm = row.boolean("KS2_RWM_EXP", rwm)?;
+                    first_for_pupil(&mut row)?;
                     row.accept(
                         "ks2_attainment",
                         &[
@@ -175,6 +184,7 @@ pub(crate) fn read(
                     let basics_4 = row.boolean("L2BASICS_94", get(12))?;
                     let basics_5 = row.boolean("L2BASICS_95", get(13))?;
                     let ebacc = row.float("EBACCAPS", get(14))?;
+                    first_for_pupil(&mut row)?;
                     row.accept(
                         "ks4_attainment",
                         &[
@@ -250,6 +260,8 @@ pub(crate) fn read(
                     .int("EstablishmentNumber", number, Some(0))?
                     .unwrap_or_default();
                 let name = row.required("EstablishmentName", get(20))?;
+                let low = row.int("StatutoryLowAge", get(23), Some(0))?;
+                let high = row.int("StatutoryHighAge", get(24), Some(0))?;
                 if !seen.insert(compact_key(&urn)) {
                     return Err(row.duplicate(
                         format!("URN {urn} appears twice: the second row is dropped"),
@@ -262,8 +274,6 @@ pub(crate) fn read(
                     get(21),
                 )?;
                 let phase = row.code("phase_of_education", "PhaseOfEducation (name)", get(22))?;
-                let low = row.int("StatutoryLowAge", get(23), Some(0))?;
-                let high = row.int("StatutoryHighAge", get(24), Some(0))?;
                 let laestab = format!("{la}{number:04}");
                 row.accept(
                     "schools",

@@ -262,6 +262,30 @@ impl<'c, 'a> Row<'c, 'a> {
         }
     }
 
+    /// A date of birth: checked like any date, but never quoted in a reject, because
+    /// outputs keep dates of birth only to the month.
+    pub(crate) fn birth_date(
+        &mut self,
+        name: &str,
+        text: &str,
+    ) -> Result<Option<NaiveDate>, RowError> {
+        if text.is_empty() {
+            return Ok(None);
+        }
+        match self.dates.parse(text) {
+            Some(date) => Ok(Some(date)),
+            None => {
+                let format = self.dates.describe();
+                Err(self.reject(
+                    rules::DATE_INVALID,
+                    format!("`{name}` is not a date ({format})"),
+                    name,
+                    None,
+                ))
+            }
+        }
+    }
+
     /// A required date.
     pub(crate) fn required_date(&mut self, name: &str, text: &str) -> Result<NaiveDate, RowError> {
         self.date(name, text, true)?

@@ -201,7 +201,41 @@ pub(crate) fn read_census(
             context,
         )?;
     }
+    drop_repeated_exclusions(context);
     Ok(())
+}
+
+/// Puts the census's exclusions back in file order (slicing reads them out of order) and
+/// drops an exclusion repeated within one file, with a `DUPLICATE` reject, so that which
+/// one is kept never depends on how the census was sliced.
+fn drop_repeated_exclusions(context: &mut Context) {
+    let mut exclusions = std::mem::take(&mut context.deferred_exclusions);
+    exclusions.sort_by_key(|exclusion| exclusion.order);
+    let mut seen = HashSet::new();
+    exclusions.retain(|exclusion| {
+        if seen.insert((exclusion.order.0, exclusion.key)) {
+            return true;
+        }
+        context.audit.report(
+            rules::DUPLICATE,
+            &exclusion.file,
+            format!("line {}", exclusion.order.1),
+            "school_census_exclusions",
+            format!(
+                "a second {} exclusion of the pupil starting {} in the file: dropped",
+                exclusion.category, exclusion.start
+            ),
+            "startdate",
+            None,
+        );
+        context.audit.count(
+            &exclusion.file,
+            "school_census_exclusions",
+            Outcome::Deduplicated,
+        );
+        false
+    });
+    context.deferred_exclusions = exclusions;
 }
 
 type OrderedFile<'f> = (TableKind, bool, &'f PathBuf, &'f String, &'f CensusFile);
@@ -215,7 +249,7 @@ fn read_partition(
 ) -> Result<(), ExtractError> {
     let mut derived = needs_derivation.then(DerivedAbsence::new);
     let mut links = PupilLinks::new();
-    for &(kind, on_roll, path, relative, file) in ordered {
+    for (rank, &(kind, on_roll, path, relative, file)) in ordered.iter().enumerate() {
         let mut input = CsvInput::open(path)?;
         if let Some(column) = input.column("NativeId") {
             input.restrict(column, partition);
@@ -244,7 +278,14 @@ fn read_partition(
                 )?
             }
             TableKind::Exclusions | TableKind::Fsm | TableKind::Sen => read_linked(
-                relative, file, kind, on_roll, input, census, &links, context,
+                (relative, rank),
+                file,
+                kind,
+                on_roll,
+                input,
+                census,
+                &links,
+                context,
             )?,
         }
     }
@@ -335,7 +376,7 @@ fn link_column(on_roll: bool) -> &'static str {
 /// Exclusions, FSM periods and SEN needs: rows that name a pupil row of the census.
 #[allow(clippy::too_many_arguments)]
 fn read_linked(
-    relative: &str,
+    (relative, rank): (&str, usize),
     file: &CensusFile,
     kind: TableKind,
     on_roll: bool,
@@ -418,14 +459,13 @@ fn read_linked(
                         cwsw_dictionary::days_since_epoch(start),
                         category,
                     ));
-                    if !seen.insert(key) {
-                        return Err(row.duplicate(format!("a second {category} exclusion of the pupil starting {start} in the census: dropped"), "startdate"));
-                    }
-                    // Each exclusion arrives in two censuses (domain.md §5): the first to
-                    // carry it is kept, which extract decides once every census is read.
+                    // A repeat within the file is found once every slice of the census
+                    // is read (`drop_repeated_exclusions`); a repeat in a later census
+                    // once every census is read (domain.md §5: each arrives in two).
                     let (academic_year, term) = term_of(start);
                     let exclusion = ExclusionRow {
                         key,
+                        order: (rank, line),
                         file: relative.to_string(),
                         warned: row.warned,
                         pupil: pupil.as_str().to_string(),
@@ -607,9 +647,10 @@ fn read_pupils(
             reject(
                 context,
                 rules::DATE_INVALID,
-                format!("`dob` is `{dob_text}`, not a date (YYYY-Mon-DD HH:MM:SS)"),
+                // A date of birth is never quoted: outputs keep it only to the month.
+                "`dob` is not a date (YYYY-Mon-DD HH:MM:SS)".to_string(),
                 "dob",
-                Some(dob_text),
+                None,
             );
             continue;
         };
@@ -809,6 +850,8 @@ mod tests {
 pub(crate) struct ExclusionRow {
     /// Key of (pupil, start date, category).
     pub(crate) key: u128,
+    /// Where it was read: the file's place in the census, and the line.
+    order: (usize, u64),
     /// The file it came from, for the ledger.
     pub(crate) file: String,
     /// Whether a warning was logged for it.

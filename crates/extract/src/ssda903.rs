@@ -137,7 +137,7 @@ pub(crate) fn read(
                     let id = Value::Str(child_id.as_str());
                     match table {
                         Ssda903Table::Uasc => {
-                            let birth = row.date("DOB", dob, false)?;
+                            let birth = row.birth_date("DOB", dob)?;
                             let ceased = row.date("DUC", duc, false)?;
                             if !seen.insert((child_id.as_str().to_string(), None)) {
                                 return Err(row.duplicate("the child appears twice in the UASC table: the second row is dropped", "CHILD"));
@@ -155,7 +155,7 @@ pub(crate) fn read(
                             )
                         }
                         Ssda903Table::Reviews => {
-                            row.date("DOB", dob, false)?;
+                            // DOB is not kept for reviews or missing episodes, so it is not checked.
                             let review = row.required_date("REVIEW", review)?;
                             if !seen.insert((child_id.as_str().to_string(), Some(review))) {
                                 return Err(row.duplicate(
@@ -176,7 +176,7 @@ pub(crate) fn read(
                             )
                         }
                         _ => {
-                            row.date("DOB", dob, false)?;
+                            // DOB is not kept for reviews or missing episodes, so it is not checked.
                             let start_date = row.required_date("MIS_START", start)?;
                             let end_date = row.date("MIS_END", end, false)?;
                             row.ordered(
@@ -246,9 +246,10 @@ pub(crate) fn read(
                         relative,
                         here,
                         source_table,
-                        format!("`DOB` is `{dob}`, not a date (dd/mm/YYYY)"),
+                        // A date of birth is never quoted: outputs keep it only to the month.
+                        "`DOB` is not a date (dd/mm/YYYY)",
                         "DOB",
-                        Some(dob),
+                        None,
                     );
                     continue;
                 };

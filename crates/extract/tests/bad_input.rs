@@ -278,3 +278,63 @@ fn a_csv_that_is_not_utf8_stops_naming_line_and_field() {
     assert_eq!((line, column), (3, 4), "{message}");
     assert!(message.contains("not UTF-8"), "{message}");
 }
+
+/// An exclusion listed twice in one file (a dual-registered pupil, under each school) is
+/// kept once, from the first line, however the census is sliced.
+#[test]
+fn an_exclusion_repeated_in_a_file_is_dropped_however_the_census_is_sliced() {
+    let key = PseudonymisationKey::from_bytes(b"obviously-fake-test-key-0123456789abcdef".to_vec())
+        .expect("long enough");
+    let dictionary = Dictionary::embedded().expect("dictionary");
+    for slice in [None, Some(64)] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let summary = extract(
+            &ExtractOptions {
+                input: case("repeated-exclusion"),
+                output: dir.path().join("warehouse"),
+                la_code: Some("999".to_string()),
+                census_slice_bytes: slice,
+            },
+            &key,
+            &dictionary,
+        )
+        .expect("extract");
+        let entry = summary.ledger[&(
+            "school_census/2024_spring_termlyexclusionsonroll.csv".to_string(),
+            "school_census_exclusions".to_string(),
+        )];
+        assert_eq!(
+            (entry.read, entry.accepted, entry.deduplicated),
+            (4, 3, 1),
+            "{slice:?}"
+        );
+        let rejects = rules(&summary);
+        assert_eq!(
+            rejects,
+            vec![("DUPLICATE", "line 5".to_string())],
+            "{slice:?}"
+        );
+        // The kept copy is the first: school 9994001.
+        let folder = dir.path().join("warehouse/exclusions");
+        let mut schools = Vec::new();
+        for entry in std::fs::read_dir(folder).expect("a table folder") {
+            let file = std::fs::File::open(entry.expect("entry").path()).expect("parquet");
+            let reader =
+                parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+                    .expect("reader")
+                    .build()
+                    .expect("batches");
+            for batch in reader {
+                let batch = batch.expect("batch");
+                let column = batch.column_by_name("school").expect("school");
+                let strings = column
+                    .as_any()
+                    .downcast_ref::<arrow::array::StringArray>()
+                    .expect("strings");
+                schools.extend(strings.iter().flatten().map(str::to_string));
+            }
+        }
+        schools.sort();
+        assert_eq!(schools, ["9994001", "9994002", "9994003"], "{slice:?}");
+    }
+}
