@@ -93,20 +93,30 @@ pub fn extract(
         let megabytes = source.bytes as f64 / 1e6;
         let seconds = source.seconds.max(1e-9);
         progress.stage(&format!(
-            "extract: {}: {} files, {megabytes:.1} MB, {} rows; {:.2} s of one thread ({:.0} MB/s, {:.0} rows/s per thread)",
+            "extract: {}: {} files, {megabytes:.1} MB, {} rows; {:.2} s of one thread ({:.0} MB/s, {:.0} rows/s per thread; {} threads)",
             source.kind,
             source.files,
             source.rows,
             source.seconds,
             megabytes / seconds,
-            source.rows as f64 / seconds
+            source.rows as f64 / seconds,
+            source.threads
         ));
     }
+    let threads = summary
+        .sources
+        .iter()
+        .map(|source| source.threads)
+        .collect::<std::collections::BTreeSet<_>>();
+    let threads = threads
+        .iter()
+        .map(usize::to_string)
+        .collect::<Vec<_>>()
+        .join(" or ");
     progress.stage(&format!(
-        "extract: {:.1} MB in {wall:.2} s wall ({:.0} MB/s on {} threads)",
+        "extract: {:.1} MB in {wall:.2} s wall ({:.0} MB/s on {threads} threads)",
         total_bytes as f64 / 1e6,
         total_bytes as f64 / 1e6 / wall,
-        std::thread::available_parallelism().map_or(1, usize::from)
     ));
     let mut reasons: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
     for skipped in &summary.skipped {

@@ -215,6 +215,7 @@ impl Job {
 /// What one job produced.
 struct JobResult {
     kind: &'static str,
+    threads: usize,
     files: usize,
     bytes: u64,
     seconds: f64,
@@ -273,6 +274,7 @@ impl JobRunner<'_> {
         let files = job.files();
         Ok(JobResult {
             kind: job.kind(),
+            threads: 0,
             files: files.len(),
             bytes: files
                 .iter()
@@ -306,10 +308,10 @@ impl JobRunner<'_> {
         let large = jobs
             .iter()
             .any(|job| job.weight(self.census_slice_bytes) >= self.census_slice_bytes);
-        let threads = if large { 1 } else { self.threads };
+        let threads = if large { 1 } else { self.threads }.clamp(1, jobs.len().max(1));
         let (sender, receiver) = std::sync::mpsc::channel();
         std::thread::scope(|scope| {
-            for _ in 0..threads.clamp(1, jobs.len().max(1)) {
+            for _ in 0..threads {
                 let sender = sender.clone();
                 let (next, stop) = (&next, &stop);
                 scope.spawn(move || {
@@ -321,7 +323,10 @@ impl JobRunner<'_> {
                         let Some(job) = jobs.get(index) else {
                             break;
                         };
-                        let result = self.job(job, first + index, la_code);
+                        let result = self.job(job, first + index, la_code).map(|mut result| {
+                            result.threads = threads;
+                            result
+                        });
                         if result.is_err() {
                             stop.store(true, Ordering::SeqCst);
                         }
@@ -402,6 +407,7 @@ impl Merged {
     fn add(&mut self, result: JobResult) -> Result<(), ExtractError> {
         let JobResult {
             kind,
+            threads,
             files,
             bytes,
             seconds,
@@ -448,6 +454,7 @@ impl Merged {
                 source.bytes += bytes;
                 source.rows += rows;
                 source.seconds += seconds;
+                source.threads = source.threads.max(threads);
             }
             None => self.sources.push(SourceStats {
                 kind,
@@ -455,6 +462,7 @@ impl Merged {
                 bytes,
                 rows,
                 seconds,
+                threads,
             }),
         }
         Ok(())
@@ -475,6 +483,8 @@ pub struct SourceStats {
     pub rows: u64,
     /// Seconds of one thread spent on them (summed over the threads that read them).
     pub seconds: f64,
+    /// Threads that read them (one when a census was too large for one pass).
+    pub threads: usize,
 }
 
 /// A school census file: its path, its name relative to the input folder, what it is.
