@@ -649,15 +649,9 @@ fn emit_child(
             Value::from(ethnicity.as_deref()),
         ],
     )?;
-    context.audit.count(
-        relative,
-        TABLE_CHILD,
-        if warned {
-            Outcome::Warned
-        } else {
-            Outcome::Accepted
-        },
-    );
+    context
+        .audit
+        .count(relative, TABLE_CHILD, Outcome::kept(warned));
 
     emit_disabilities(relative, census_year, &child, &child_id, context)?;
     let mut referrals = HashSet::new();
@@ -793,15 +787,9 @@ fn emit_child(
                 Value::from(referral_nfa),
             ],
         )?;
-        context.audit.count(
-            relative,
-            TABLE_EPISODE,
-            if warned {
-                Outcome::Warned
-            } else {
-                Outcome::Accepted
-            },
-        );
+        context
+            .audit
+            .count(relative, TABLE_EPISODE, Outcome::kept(warned));
         for (is_cpp, plans) in [
             (false, &episode.cin_plans),
             (true, &episode.protection_plans),
@@ -922,15 +910,7 @@ fn emit_child(
                             Value::from(latest.as_deref()),
                         ],
                     )?;
-                    context.audit.count(
-                        relative,
-                        table,
-                        if warned {
-                            Outcome::Warned
-                        } else {
-                            Outcome::Accepted
-                        },
-                    );
+                    context.audit.count(relative, table, Outcome::kept(warned));
                 } else {
                     context.append(
                         "cin_plans",

@@ -242,24 +242,35 @@ impl<'c, 'a> Row<'c, 'a> {
         text: &str,
         required: bool,
     ) -> Result<Option<NaiveDate>, RowError> {
+        if text.is_empty() && required {
+            self.required(name, text)?;
+        }
+        self.parsed_date(name, text, true)
+    }
+
+    /// Parses a date field, quoting the text in a reject only when `quote`.
+    fn parsed_date(
+        &mut self,
+        name: &str,
+        text: &str,
+        quote: bool,
+    ) -> Result<Option<NaiveDate>, RowError> {
         if text.is_empty() {
-            if required {
-                self.required(name, text)?;
-            }
             return Ok(None);
         }
-        match self.dates.parse(text) {
-            Some(date) => Ok(Some(date)),
-            None => {
-                let format = self.dates.describe();
-                Err(self.reject(
-                    rules::DATE_INVALID,
-                    format!("`{name}` is `{text}`, not a date ({format})"),
-                    name,
-                    Some(text),
-                ))
-            }
+        if let Some(date) = self.dates.parse(text) {
+            return Ok(Some(date));
         }
+        let format = self.dates.describe();
+        let (message, value) = if quote {
+            (
+                format!("`{name}` is `{text}`, not a date ({format})"),
+                Some(text),
+            )
+        } else {
+            (format!("`{name}` is not a date ({format})"), None)
+        };
+        Err(self.reject(rules::DATE_INVALID, message, name, value))
     }
 
     /// A date of birth: checked like any date, but never quoted in a reject, because
@@ -269,21 +280,7 @@ impl<'c, 'a> Row<'c, 'a> {
         name: &str,
         text: &str,
     ) -> Result<Option<NaiveDate>, RowError> {
-        if text.is_empty() {
-            return Ok(None);
-        }
-        match self.dates.parse(text) {
-            Some(date) => Ok(Some(date)),
-            None => {
-                let format = self.dates.describe();
-                Err(self.reject(
-                    rules::DATE_INVALID,
-                    format!("`{name}` is not a date ({format})"),
-                    name,
-                    None,
-                ))
-            }
-        }
+        self.parsed_date(name, text, false)
     }
 
     /// A required date.
@@ -441,29 +438,17 @@ impl<'c, 'a> Row<'c, 'a> {
     /// Counts the row accepted (or warned) when it feeds another table's values rather
     /// than a row of its own (session reasons feed pupil_terms' absence).
     pub(crate) fn accept_uncopied(self) {
-        self.context.audit.count(
-            self.file,
-            self.table,
-            if self.warned {
-                Outcome::Warned
-            } else {
-                Outcome::Accepted
-            },
-        );
+        self.context
+            .audit
+            .count(self.file, self.table, Outcome::kept(self.warned));
     }
 
     /// Writes the row to a warehouse table and counts it accepted (or warned).
     pub(crate) fn accept(self, table: &str, values: &[Value]) -> Result<(), RowError> {
         self.context.append(table, values)?;
-        self.context.audit.count(
-            self.file,
-            self.table,
-            if self.warned {
-                Outcome::Warned
-            } else {
-                Outcome::Accepted
-            },
-        );
+        self.context
+            .audit
+            .count(self.file, self.table, Outcome::kept(self.warned));
         Ok(())
     }
 }

@@ -128,6 +128,13 @@ pub enum Outcome {
     Deduplicated,
 }
 
+impl Outcome {
+    /// A row that was written: with warnings or without.
+    pub fn kept(warned: bool) -> Self {
+        if warned { Self::Warned } else { Self::Accepted }
+    }
+}
+
 /// Collects rejects and the ledger while readers run.
 #[derive(Debug, Default)]
 pub struct Audit {

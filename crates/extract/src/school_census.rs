@@ -796,15 +796,9 @@ fn read_pupils(
                 Value::from(total_unauthorised),
             ],
         )?;
-        context.audit.count(
-            relative,
-            source_table,
-            if warned {
-                Outcome::Warned
-            } else {
-                Outcome::Accepted
-            },
-        );
+        context
+            .audit
+            .count(relative, source_table, Outcome::kept(warned));
     }
     Ok(())
 }

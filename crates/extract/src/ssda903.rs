@@ -320,15 +320,9 @@ pub(crate) fn read(
                         Value::from(ethnicity.as_deref()),
                     ],
                 )?;
-                context.audit.count(
-                    relative,
-                    source_table,
-                    if warned {
-                        Outcome::Warned
-                    } else {
-                        Outcome::Accepted
-                    },
-                );
+                context
+                    .audit
+                    .count(relative, source_table, Outcome::kept(warned));
             }
         }
         Ssda903Table::Episodes => {
@@ -464,15 +458,9 @@ pub(crate) fn read(
                         Value::from(rec.as_deref()),
                     ],
                 )?;
-                context.audit.count(
-                    relative,
-                    source_table,
-                    if warned {
-                        Outcome::Warned
-                    } else {
-                        Outcome::Accepted
-                    },
-                );
+                context
+                    .audit
+                    .count(relative, source_table, Outcome::kept(warned));
             }
         }
     }

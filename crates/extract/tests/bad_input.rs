@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use arrow::array::AsArray;
 use cwsw_dictionary::Dictionary;
 use cwsw_extract::{ExtractError, ExtractOptions, ExtractSummary, PseudonymisationKey, extract};
 
@@ -223,28 +224,10 @@ fn a_2026_return_lands_in_every_cin_table() {
         assert_eq!(summary.tables[table], rows, "{table}");
     }
     let booleans = |table: &str, column: &str| -> Vec<Option<bool>> {
-        let folder = warehouse.join(table);
-        let mut values = Vec::new();
-        for entry in std::fs::read_dir(folder).expect("a table folder") {
-            let file = std::fs::File::open(entry.expect("entry").path()).expect("parquet");
-            let reader =
-                parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
-                    .expect("reader")
-                    .build()
-                    .expect("batches");
-            for batch in reader {
-                let batch = batch.expect("batch");
-                let array = batch
-                    .column_by_name(column)
-                    .expect("column")
-                    .as_any()
-                    .downcast_ref::<arrow::array::BooleanArray>()
-                    .expect("booleans")
-                    .clone();
-                values.extend(array.iter());
-            }
-        }
-        values
+        table_column(&warehouse.join(table), column)
+            .iter()
+            .flat_map(|array| array.as_boolean().iter().collect::<Vec<_>>())
+            .collect()
     };
     // `false`, `1` and `TRUE`.
     assert_eq!(
@@ -315,26 +298,41 @@ fn an_exclusion_repeated_in_a_file_is_dropped_however_the_census_is_sliced() {
             "{slice:?}"
         );
         // The kept copy is the first: school 9994001.
-        let folder = dir.path().join("warehouse/exclusions");
-        let mut schools = Vec::new();
-        for entry in std::fs::read_dir(folder).expect("a table folder") {
-            let file = std::fs::File::open(entry.expect("entry").path()).expect("parquet");
-            let reader =
-                parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
-                    .expect("reader")
-                    .build()
-                    .expect("batches");
-            for batch in reader {
-                let batch = batch.expect("batch");
-                let column = batch.column_by_name("school").expect("school");
-                let strings = column
-                    .as_any()
-                    .downcast_ref::<arrow::array::StringArray>()
-                    .expect("strings");
-                schools.extend(strings.iter().flatten().map(str::to_string));
-            }
-        }
+        let mut schools: Vec<String> =
+            table_column(&dir.path().join("warehouse/exclusions"), "school")
+                .iter()
+                .flat_map(|array| {
+                    array
+                        .as_string::<i32>()
+                        .iter()
+                        .flatten()
+                        .map(str::to_string)
+                        .collect::<Vec<_>>()
+                })
+                .collect();
         schools.sort();
         assert_eq!(schools, ["9994001", "9994002", "9994003"], "{slice:?}");
     }
+}
+
+/// One column of a warehouse table, from every part in its folder.
+fn table_column(folder: &std::path::Path, column: &str) -> Vec<arrow::array::ArrayRef> {
+    let mut arrays = Vec::new();
+    for entry in std::fs::read_dir(folder).expect("a table folder") {
+        let file = std::fs::File::open(entry.expect("entry").path()).expect("parquet");
+        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+            .expect("reader")
+            .build()
+            .expect("batches");
+        for batch in reader {
+            arrays.push(
+                batch
+                    .expect("batch")
+                    .column_by_name(column)
+                    .expect("column")
+                    .clone(),
+            );
+        }
+    }
+    arrays
 }
