@@ -182,15 +182,9 @@ impl<'c, 'a> Row<'c, 'a> {
         }
     }
 
-    /// Reports an error rule and counts the row as rejected.
-    pub(crate) fn reject(
-        &mut self,
-        rule: Rule,
-        message: impl Into<String>,
-        field: &str,
-        value: Option<&str>,
-    ) -> RowError {
-        self.context.audit.reject(
+    /// Logs a rule break at this row.
+    fn report(&mut self, rule: Rule, message: impl Into<String>, field: &str, value: Option<&str>) {
+        self.context.audit.report(
             rule,
             self.file,
             self.here.to_string(),
@@ -199,6 +193,20 @@ impl<'c, 'a> Row<'c, 'a> {
             field,
             value,
         );
+    }
+
+    /// Reports an error rule and counts the row as rejected.
+    pub(crate) fn reject(
+        &mut self,
+        rule: Rule,
+        message: impl Into<String>,
+        field: &str,
+        value: Option<&str>,
+    ) -> RowError {
+        self.report(rule, message, field, value);
+        self.context
+            .audit
+            .count(self.file, self.table, Outcome::Rejected);
         RowError::Rejected
     }
 
@@ -210,15 +218,7 @@ impl<'c, 'a> Row<'c, 'a> {
         field: &str,
         value: Option<&str>,
     ) {
-        self.context.audit.report(
-            rule,
-            self.file,
-            self.here.to_string(),
-            self.table,
-            message,
-            field,
-            value,
-        );
+        self.report(rule, message, field, value);
         self.warned = true;
     }
 
@@ -420,15 +420,7 @@ impl<'c, 'a> Row<'c, 'a> {
 
     /// Counts the row as a duplicate of one already read, logging it.
     pub(crate) fn duplicate(&mut self, message: impl Into<String>, field: &str) -> RowError {
-        self.context.audit.report(
-            rules::DUPLICATE,
-            self.file,
-            self.here.to_string(),
-            self.table,
-            message,
-            field,
-            None,
-        );
+        self.report(rules::DUPLICATE, message, field, None);
         self.context
             .audit
             .count(self.file, self.table, Outcome::Deduplicated);
