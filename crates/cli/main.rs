@@ -89,24 +89,75 @@ enum Command {
     },
     /// Runs the cohort and measure queries over the warehouse.
     Run {
-        /// Warehouse folder.
+        /// Config file naming the warehouse, measures folder, years and parameters
+        /// (default ./cwsw.toml if present; flags override it).
         #[arg(long)]
-        warehouse: PathBuf,
-        /// Measures folder to write.
+        config: Option<PathBuf>,
+        /// Warehouse folder (default `warehouse`).
         #[arg(long)]
-        out: PathBuf,
-        /// Academic years, first..last.
-        #[arg(long, default_value = "2018/19..2024/25")]
-        years: String,
+        warehouse: Option<PathBuf>,
+        /// Measures folder to write (default `measures`).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Academic years, first..last (default 2018/19..2024/25).
+        #[arg(long)]
+        years: Option<String>,
         /// Only these measures.
         #[arg(long)]
         measure: Vec<String>,
+        /// A query parameter, NAME=VALUE, replacing its default (e.g. cin_plans_from=2021).
+        #[arg(long)]
+        param: Vec<String>,
         /// Worker threads (0: one per core).
-        #[arg(long, default_value_t = 0)]
-        threads: usize,
+        #[arg(long)]
+        threads: Option<usize>,
         /// Memory limit with spilling, e.g. 4G or 512M.
         #[arg(long)]
         memory_limit: Option<String>,
+        /// Write each query's seconds and peak RSS to this CSV.
+        #[arg(long)]
+        timings: Option<PathBuf>,
+    },
+    /// Ad-hoc SQL over the warehouse.
+    Sql {
+        /// Warehouse folder.
+        #[arg(long, default_value = "warehouse")]
+        warehouse: PathBuf,
+        /// The SQL.
+        #[arg(short = 'c', long = "command", conflicts_with = "file")]
+        command: Option<String>,
+        /// A file of SQL.
+        #[arg(short = 'f', long)]
+        file: Option<PathBuf>,
+        /// Output: table, csv or json (one object per line).
+        #[arg(long, default_value = "table")]
+        format: String,
+        /// Also register the cohort tables (cohort, cohort_groups, pupil_years) of these years.
+        #[arg(long)]
+        years: Option<String>,
+        /// A placeholder value, NAME=VALUE (bound as text: cast it in the SQL).
+        #[arg(long)]
+        param: Vec<String>,
+        /// Memory limit with spilling, e.g. 4G.
+        #[arg(long)]
+        memory_limit: Option<String>,
+    },
+    /// Prints the plan of a query for one year.
+    Explain {
+        /// The query (measure or cohort) name.
+        query: String,
+        /// Warehouse folder.
+        #[arg(long, default_value = "warehouse")]
+        warehouse: PathBuf,
+        /// Academic year.
+        #[arg(long, default_value = "2021/22")]
+        year: String,
+        /// Run it and show the time and rows of each operator.
+        #[arg(long)]
+        analyze: bool,
+        /// A query parameter, NAME=VALUE.
+        #[arg(long)]
+        param: Vec<String>,
     },
     /// Disclosure control and the EES-format submission from the measures.
     Publish {
@@ -143,6 +194,18 @@ fn parse_years(text: &str) -> Result<Vec<AcademicYear>> {
         bail!("years `{text}` run backwards");
     }
     Ok(AcademicYear::range(first, last).collect())
+}
+
+/// Parses `NAME=VALUE` pairs.
+fn parse_params(params: &[String]) -> Result<Vec<(String, String)>> {
+    params
+        .iter()
+        .map(|text| {
+            text.split_once('=')
+                .map(|(name, value)| (name.trim().to_string(), value.trim().to_string()))
+                .with_context(|| format!("--param `{text}`: write NAME=VALUE"))
+        })
+        .collect()
 }
 
 /// Parses `4G`, `512M`, `1024K` or a byte count.
@@ -227,20 +290,105 @@ fn run(cli: Cli) -> Result<()> {
             println!("rule report: {}", out.display());
         }
         Command::Run {
+            config,
             warehouse,
             out,
             years,
             measure,
+            param,
             threads,
             memory_limit,
+            timings,
         } => {
-            let years = parse_years(&years)?;
+            let config = pipeline::Config::load(config.as_deref())?;
+            let years = parse_years(
+                years
+                    .or(config.years.clone())
+                    .as_deref()
+                    .unwrap_or("2018/19..2024/25"),
+            )?;
+            let warehouse = warehouse
+                .or(config.warehouse.clone())
+                .unwrap_or_else(|| PathBuf::from("warehouse"));
+            let out = out
+                .or(config.measures.clone())
+                .unwrap_or_else(|| PathBuf::from("measures"));
+            let mut overrides = config.parameters();
+            overrides.extend(parse_params(&param)?);
             let options = cwsw_engine::EngineOptions {
-                threads,
+                threads: threads.or(config.threads).unwrap_or(0),
+                memory_limit: memory_limit
+                    .or(config.memory_limit.clone())
+                    .as_deref()
+                    .map(parse_bytes)
+                    .transpose()?,
+            };
+            pipeline::run_measures(
+                &pipeline::RunRequest {
+                    warehouse: &warehouse,
+                    out: &out,
+                    years: &years,
+                    only: &measure,
+                    overrides: &overrides,
+                    options: &options,
+                    timings: timings.as_deref(),
+                },
+                &mut progress,
+            )?;
+            println!("measures:   {}", out.display());
+        }
+        Command::Sql {
+            warehouse,
+            command,
+            file,
+            format,
+            years,
+            param,
+            memory_limit,
+        } => {
+            let text = match (command, file) {
+                (Some(text), _) => text,
+                (None, Some(file)) => std::fs::read_to_string(&file)
+                    .with_context(|| format!("reading {}", file.display()))?,
+                (None, None) => bail!("give the SQL with -c SQL or -f FILE"),
+            };
+            let years = years
+                .as_deref()
+                .map(parse_years)
+                .transpose()?
+                .unwrap_or_default();
+            let options = cwsw_engine::EngineOptions {
+                threads: 0,
                 memory_limit: memory_limit.as_deref().map(parse_bytes).transpose()?,
             };
-            pipeline::run_measures(&warehouse, &out, &years, &measure, &options, &mut progress)?;
-            println!("measures:   {}", out.display());
+            let output = pipeline::sql(
+                &warehouse,
+                &text,
+                &years,
+                &parse_params(&param)?,
+                &format,
+                &options,
+            )?;
+            print!("{output}");
+        }
+        Command::Explain {
+            query,
+            warehouse,
+            year,
+            analyze,
+            param,
+        } => {
+            let year = AcademicYear::parse(&year)
+                .with_context(|| format!("`{year}` is not an academic year like 2021/22"))?;
+            let plan = pipeline::explain(
+                &warehouse,
+                &query,
+                year,
+                &parse_params(&param)?,
+                analyze,
+                &cwsw_engine::EngineOptions::default(),
+            )?;
+            println!("{plan}");
         }
         Command::Publish {
             measures,

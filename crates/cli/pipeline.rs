@@ -137,25 +137,254 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .context("starting the query runtime")
 }
 
-pub fn run_measures(
-    warehouse: &Path,
-    out: &Path,
-    years: &[AcademicYear],
-    only: &[String],
-    options: &EngineOptions,
-    progress: &mut Progress,
-) -> Result<Vec<MeasureResult>> {
+/// What `cwsw run` is asked to do.
+pub struct RunRequest<'a> {
+    pub warehouse: &'a Path,
+    pub out: &'a Path,
+    pub years: &'a [AcademicYear],
+    pub only: &'a [String],
+    pub overrides: &'a [(String, String)],
+    pub options: &'a EngineOptions,
+    pub timings: Option<&'a Path>,
+}
+
+pub fn run_measures(request: &RunRequest, progress: &mut Progress) -> Result<Vec<MeasureResult>> {
     let queries = QuerySet::embedded()?;
-    let results = runtime()?.block_on(async {
-        let engine = cwsw_engine::Engine::open(warehouse, queries, options).await?;
+    let output = runtime()?.block_on(async {
+        let engine = cwsw_engine::Engine::open(request.warehouse, queries, request.options).await?;
         engine
-            .run(years, only, &mut |step| {
-                progress.stage(&format!("run: {step}"))
-            })
+            .run(
+                request.years,
+                request.only,
+                request.overrides,
+                &mut |step| progress.stage(&format!("run: {step}")),
+            )
             .await
     })?;
-    cwsw_engine::write_measures(&results, out)?;
-    Ok(results)
+    for timing in &output.timings {
+        progress.stage(&format!(
+            "run: {} {:.2}s, peak RSS {}",
+            timing.query,
+            timing.seconds,
+            timing
+                .peak_rss_bytes
+                .map_or("unknown".to_string(), |bytes| format!("{} MB", bytes >> 20))
+        ));
+    }
+    if let Some(path) = request.timings {
+        let mut text = String::from("query,seconds,peak_rss_bytes\n");
+        for timing in &output.timings {
+            text.push_str(&format!(
+                "{},{:.4},{}\n",
+                timing.query,
+                timing.seconds,
+                timing
+                    .peak_rss_bytes
+                    .map_or(String::new(), |bytes| bytes.to_string())
+            ));
+        }
+        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+    }
+    cwsw_engine::write_measures(&output.measures, request.out)?;
+    Ok(output.measures)
+}
+
+/// `cwsw sql`: ad-hoc SQL over the warehouse (and, given years, the cohort tables of
+/// those years), rendered as a table, CSV or JSON lines.
+pub fn sql(
+    warehouse: &Path,
+    sql: &str,
+    years: &[AcademicYear],
+    overrides: &[(String, String)],
+    format: &str,
+    options: &EngineOptions,
+) -> Result<String> {
+    let queries = QuerySet::embedded()?;
+    let batches = runtime()?.block_on(async {
+        let engine = cwsw_engine::Engine::open(warehouse, queries, options).await?;
+        let mut timings = Vec::new();
+        if !years.is_empty() {
+            engine
+                .register_cohorts(years, overrides, &mut |_| {}, &mut timings)
+                .await?;
+        }
+        // Placeholders take the values given with --param, as text.
+        let parameters: Vec<(String, cwsw_engine::ScalarValue)> = overrides
+            .iter()
+            .map(|(name, value)| {
+                (
+                    name.clone(),
+                    cwsw_engine::ScalarValue::Utf8(Some(value.clone())),
+                )
+            })
+            .collect();
+        engine.sql(sql, &parameters).await
+    })?;
+    render(&batches, format)
+}
+
+/// Renders query results: `table` (aligned), `csv` or `json` (one object per line).
+pub fn render(batches: &[arrow::array::RecordBatch], format: &str) -> Result<String> {
+    use arrow::array::Array as _;
+    use arrow::datatypes::DataType;
+    match format {
+        "table" => Ok(format!(
+            "{}\n",
+            arrow::util::pretty::pretty_format_batches(batches)?
+        )),
+        "csv" | "json" => {
+            let options = arrow::util::display::FormatOptions::default();
+            let mut text = String::new();
+            let Some(first) = batches.first() else {
+                return Ok(text);
+            };
+            let schema = first.schema();
+            let names: Vec<String> = schema
+                .fields()
+                .iter()
+                .map(|field| field.name().clone())
+                .collect();
+            if format == "csv" {
+                text.push_str(&names.join(","));
+                text.push('\n');
+            }
+            for batch in batches {
+                let formatters = batch
+                    .columns()
+                    .iter()
+                    .map(|column| {
+                        arrow::util::display::ArrayFormatter::try_new(column.as_ref(), &options)
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                for row in 0..batch.num_rows() {
+                    if format == "csv" {
+                        let cells: Vec<String> = formatters
+                            .iter()
+                            .zip(batch.columns())
+                            .map(|(formatter, column)| {
+                                if column.is_null(row) {
+                                    return String::new();
+                                }
+                                let value = formatter.value(row).to_string();
+                                if value.contains([',', '"', '\n']) {
+                                    format!("\"{}\"", value.replace('"', "\"\""))
+                                } else {
+                                    value
+                                }
+                            })
+                            .collect();
+                        text.push_str(&cells.join(","));
+                    } else {
+                        let mut object = serde_json::Map::new();
+                        for ((name, formatter), column) in
+                            names.iter().zip(&formatters).zip(batch.columns())
+                        {
+                            let value = if column.is_null(row) {
+                                serde_json::Value::Null
+                            } else {
+                                let shown = formatter.value(row).to_string();
+                                match column.data_type() {
+                                    DataType::Int8
+                                    | DataType::Int16
+                                    | DataType::Int32
+                                    | DataType::Int64
+                                    | DataType::UInt8
+                                    | DataType::UInt16
+                                    | DataType::UInt32
+                                    | DataType::UInt64
+                                    | DataType::Float32
+                                    | DataType::Float64
+                                    | DataType::Boolean => serde_json::from_str(&shown)
+                                        .unwrap_or(serde_json::Value::String(shown)),
+                                    _ => serde_json::Value::String(shown),
+                                }
+                            };
+                            object.insert(name.clone(), value);
+                        }
+                        text.push_str(&serde_json::Value::Object(object).to_string());
+                    }
+                    text.push('\n');
+                }
+            }
+            Ok(text)
+        }
+        other => bail!("--format `{other}`: use table, csv or json"),
+    }
+}
+
+/// `cwsw explain`: the plan of a query for one year.
+pub fn explain(
+    warehouse: &Path,
+    name: &str,
+    year: AcademicYear,
+    overrides: &[(String, String)],
+    analyze: bool,
+    options: &EngineOptions,
+) -> Result<String> {
+    let queries = QuerySet::embedded()?;
+    let plan = runtime()?.block_on(async {
+        let engine = cwsw_engine::Engine::open(warehouse, queries, options).await?;
+        engine.explain(name, year, overrides, analyze).await
+    })?;
+    Ok(plan)
+}
+
+/// Settings read from `cwsw.toml` (every key optional; flags override them).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Pseudonymisation key file for extract.
+    pub key_file: Option<PathBuf>,
+    /// Warehouse folder.
+    pub warehouse: Option<PathBuf>,
+    /// Measures folder that `run` writes.
+    pub measures: Option<PathBuf>,
+    /// Academic years, `2018/19..2024/25`.
+    pub years: Option<String>,
+    /// Memory limit, `4G`.
+    pub memory_limit: Option<String>,
+    /// Worker threads.
+    pub threads: Option<usize>,
+    /// Query parameters that replace the defaults (`cin_plans_from = 2022`).
+    #[serde(default)]
+    pub parameters: std::collections::BTreeMap<String, toml::Value>,
+}
+
+impl Config {
+    /// Reads a config file; a missing `./cwsw.toml` is an empty config, a named file
+    /// that is missing is an error.
+    pub fn load(path: Option<&Path>) -> Result<Self> {
+        let (path, required) = match path {
+            Some(path) => (path, true),
+            None => (Path::new("cwsw.toml"), false),
+        };
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(error) if !required && error.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(Self::default());
+            }
+            Err(error) => return Err(error).with_context(|| format!("reading {}", path.display())),
+        };
+        toml::from_str(&text).with_context(|| format!("{}", path.display()))
+    }
+
+    /// The parameters as `name=value` text, as `--param` gives them.
+    pub fn parameters(&self) -> Vec<(String, String)> {
+        self.parameters
+            .iter()
+            .map(|(name, value)| {
+                let text = match value {
+                    toml::Value::String(text) => text.clone(),
+                    toml::Value::Integer(number) => number.to_string(),
+                    toml::Value::Float(number) => number.to_string(),
+                    toml::Value::Boolean(flag) => flag.to_string(),
+                    toml::Value::Datetime(date) => date.to_string(),
+                    other => format!("{other:?}"),
+                };
+                (name.clone(), text)
+            })
+            .collect()
+    }
 }
 
 pub fn publish(
@@ -166,7 +395,9 @@ pub fn publish(
     progress: &mut Progress,
 ) -> Result<PublishedTable> {
     let queries = QuerySet::embedded()?;
-    let cohort = queries.cohorts().next().context("no cohort query")?;
+    let cohort = queries
+        .get("social_care_groups")
+        .context("no social_care_groups query")?;
     let absence = queries.get("absence").context("no absence measure")?;
     let la = *cwsw_publish::local_authority(la_code)
         .ok_or_else(|| cwsw_publish::PublishError::UnknownLa(la_code.to_string()))?;
@@ -175,6 +406,7 @@ pub fn publish(
         years: years.to_vec(),
         groups: cohort.header.groups.clone(),
         not_collected: absence.header.not_collected.clone(),
+        unsupported: cwsw_publish::not_available(batches)?,
         confidence: 0.95,
     };
     let rows = cwsw_publish::read_absence(batches)?;
@@ -246,11 +478,15 @@ pub fn demo(out: &Path, pupils: usize, seed: u64, progress: &mut Progress) -> Re
         AcademicYear::range(options.first_year, options.last_year).collect();
     let measures = out.join("measures");
     let results = run_measures(
-        &warehouse,
-        &measures,
-        &years,
-        &[],
-        &EngineOptions::default(),
+        &RunRequest {
+            warehouse: &warehouse,
+            out: &measures,
+            years: &years,
+            only: &[],
+            overrides: &[],
+            options: &EngineOptions::default(),
+            timings: None,
+        },
         progress,
     )?;
     let absence = results
@@ -282,30 +518,7 @@ pub fn demo(out: &Path, pupils: usize, seed: u64, progress: &mut Progress) -> Re
 
 /// The `key_file` named in `./cwsw.toml`, if there is one: `key_file = "path"`.
 pub fn key_file_from_config() -> Result<Option<PathBuf>> {
-    let path = Path::new("cwsw.toml");
-    let Ok(text) = std::fs::read_to_string(path) else {
-        return Ok(None);
-    };
-    for (index, line) in text.lines().enumerate() {
-        let Some((name, value)) = line.split_once('=') else {
-            continue;
-        };
-        if name.trim() != "key_file" {
-            continue;
-        }
-        let value = value.trim();
-        let Some(file) = value
-            .strip_prefix('"')
-            .and_then(|value| value.strip_suffix('"'))
-        else {
-            bail!(
-                "cwsw.toml line {}: `key_file` must be a quoted path, like key_file = \"keys/la.key\"",
-                index + 1
-            );
-        };
-        return Ok(Some(PathBuf::from(file)));
-    }
-    Ok(None)
+    Ok(Config::load(None)?.key_file)
 }
 
 /// `cwsw validate`: every rule of extract over the returns, written as `rule-report.csv`

@@ -2,7 +2,7 @@
 -- title: Overall, authorised, unauthorised, persistent and severe absence by social care group
 -- kind: measure
 -- implements: "domain.md §2 (absence measures and EES column names) and §5 (six half terms, compulsory school age, ratio of sums)"
--- grain: one row per academic year and social care group
+-- grain: one row per academic year, social care group and breakdown (Total, or one of phase_type_grouping, sex, sen_provision, year_group)
 -- numerator: absence sessions (overall, authorised, unauthorised); pupils absent 10% or more, 50% or more of their possible sessions
 -- denominator: possible sessions; pupils of compulsory school age with possible sessions
 -- not_collected: [201920]
@@ -13,6 +13,10 @@
 -- output:
 --   academic_year: int32, the academic year (202122)
 --   social_care_group: string, the DfE group label
+--   phase_type_grouping: string, Total or the school's phase and type (pupil_years)
+--   sex: string, Total, Female, Male or Unknown
+--   sen_provision: string, Total, No identified SEN, SEN support, EHC plan or Unknown
+--   year_group: string, Total, Reception, Year 1 … or Unknown
 --   t_pupils: int64, pupils of compulsory school age with possible sessions
 --   t_sess_possible: int64, possible sessions
 --   t_sess_overall: int64, absence sessions
@@ -20,6 +24,11 @@
 --   t_sess_unauthorised: int64, unauthorised absence sessions
 --   t_pupils_pa_10_exact: int64, pupils absent for 10% or more of their possible sessions
 --   t_pupils_pa_50_exact: int64, pupils absent for 50% or more of their possible sessions
+--   pt_overall: float64, overall absence rate (% of possible sessions)
+--   pt_authorised: float64, authorised absence rate
+--   pt_unauthorised: float64, unauthorised absence rate
+--   pt_pupils_pa_10_exact: float64, persistent absentees (% of pupils)
+--   pt_pupils_pa_50_exact: float64, severe absentees (% of pupils)
 --   sum_overall_squared: float64, sum over pupils of absence sessions squared
 --   sum_authorised_squared: float64, sum over pupils of authorised sessions squared
 --   sum_unauthorised_squared: float64, sum over pupils of unauthorised sessions squared
@@ -72,31 +81,64 @@ members as (
       and pupil_id is not null
 ),
 
-final as (
+characteristics as (
+    select pupil_id, phase_type_grouping, sex, sen_provision, year_group
+    from pupil_years
+    where academic_year = $academic_year
+),
+
+pupils as (
+    -- Unknown, never null, before grouping: a null below means Total.
     select
         members.social_care_group,
-        count(*) as t_pupils,
-        sum(pupil_absence.sessions_possible) as t_sess_possible,
-        sum(pupil_absence.sessions_overall) as t_sess_overall,
-        sum(pupil_absence.sessions_authorised) as t_sess_authorised,
-        sum(pupil_absence.sessions_unauthorised) as t_sess_unauthorised,
-        sum(pupil_absence.persistent) as t_pupils_pa_10_exact,
-        sum(pupil_absence.severe) as t_pupils_pa_50_exact,
-        sum(cast(pupil_absence.sessions_overall as double) * pupil_absence.sessions_overall) as sum_overall_squared,
-        sum(cast(pupil_absence.sessions_authorised as double) * pupil_absence.sessions_authorised) as sum_authorised_squared,
-        sum(cast(pupil_absence.sessions_unauthorised as double) * pupil_absence.sessions_unauthorised) as sum_unauthorised_squared,
-        sum(cast(pupil_absence.sessions_possible as double) * pupil_absence.sessions_possible) as sum_possible_squared,
-        sum(cast(pupil_absence.sessions_overall as double) * pupil_absence.sessions_possible) as sum_overall_possible,
-        sum(cast(pupil_absence.sessions_authorised as double) * pupil_absence.sessions_possible) as sum_authorised_possible,
-        sum(cast(pupil_absence.sessions_unauthorised as double) * pupil_absence.sessions_possible) as sum_unauthorised_possible
+        coalesce(characteristics.phase_type_grouping, 'Unknown') as phase_type_grouping,
+        coalesce(characteristics.sex, 'Unknown') as sex,
+        coalesce(characteristics.sen_provision, 'Unknown') as sen_provision,
+        coalesce(characteristics.year_group, 'Unknown') as year_group,
+        pupil_absence.*
     from members
     inner join pupil_absence on members.pupil_id = pupil_absence.pupil_id
-    group by members.social_care_group
+    left join characteristics on members.pupil_id = characteristics.pupil_id
+),
+
+final as (
+    select
+        social_care_group,
+        coalesce(phase_type_grouping, 'Total') as phase_type_grouping,
+        coalesce(sex, 'Total') as sex,
+        coalesce(sen_provision, 'Total') as sen_provision,
+        coalesce(year_group, 'Total') as year_group,
+        count(*) as t_pupils,
+        sum(sessions_possible) as t_sess_possible,
+        sum(sessions_overall) as t_sess_overall,
+        sum(sessions_authorised) as t_sess_authorised,
+        sum(sessions_unauthorised) as t_sess_unauthorised,
+        sum(persistent) as t_pupils_pa_10_exact,
+        sum(severe) as t_pupils_pa_50_exact,
+        sum(cast(sessions_overall as double) * sessions_overall) as sum_overall_squared,
+        sum(cast(sessions_authorised as double) * sessions_authorised) as sum_authorised_squared,
+        sum(cast(sessions_unauthorised as double) * sessions_unauthorised) as sum_unauthorised_squared,
+        sum(cast(sessions_possible as double) * sessions_possible) as sum_possible_squared,
+        sum(cast(sessions_overall as double) * sessions_possible) as sum_overall_possible,
+        sum(cast(sessions_authorised as double) * sessions_possible) as sum_authorised_possible,
+        sum(cast(sessions_unauthorised as double) * sessions_possible) as sum_unauthorised_possible
+    from pupils
+    group by grouping sets (
+        (social_care_group),
+        (social_care_group, phase_type_grouping),
+        (social_care_group, sex),
+        (social_care_group, sen_provision),
+        (social_care_group, year_group)
+    )
 )
 
 select
     cast($academic_year as int) as academic_year,
     social_care_group,
+    phase_type_grouping,
+    sex,
+    sen_provision,
+    year_group,
     t_pupils,
     t_sess_possible,
     t_sess_overall,
@@ -104,6 +146,11 @@ select
     t_sess_unauthorised,
     t_pupils_pa_10_exact,
     t_pupils_pa_50_exact,
+    100 * cast(t_sess_overall as double) / t_sess_possible as pt_overall,
+    100 * cast(t_sess_authorised as double) / t_sess_possible as pt_authorised,
+    100 * cast(t_sess_unauthorised as double) / t_sess_possible as pt_unauthorised,
+    100 * cast(t_pupils_pa_10_exact as double) / t_pupils as pt_pupils_pa_10_exact,
+    100 * cast(t_pupils_pa_50_exact as double) / t_pupils as pt_pupils_pa_50_exact,
     sum_overall_squared,
     sum_authorised_squared,
     sum_unauthorised_squared,
@@ -112,4 +159,4 @@ select
     sum_authorised_possible,
     sum_unauthorised_possible
 from final
-order by social_care_group
+order by social_care_group, phase_type_grouping, sex, sen_provision, year_group

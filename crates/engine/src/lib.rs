@@ -15,12 +15,18 @@
 
 mod query;
 
+pub use datafusion::scalar::ScalarValue;
 pub use query::{Declared, EMBEDDED_QUERIES, Query, QueryHeader, QueryKind, QuerySet};
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Instant;
 
-use arrow::array::RecordBatch;
+use arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int32Array, Int64Array, RecordBatch,
+    StringArray,
+};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use chrono::NaiveDate;
 use cwsw_dictionary::{AcademicYear, days_since_epoch};
@@ -28,7 +34,6 @@ use datafusion::datasource::MemTable;
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
-use datafusion::scalar::ScalarValue;
 
 /// What can go wrong running queries.
 #[derive(Debug, thiserror::Error)]
@@ -119,14 +124,33 @@ pub struct MeasureResult {
     pub header: QueryHeader,
     /// The schema, as declared.
     pub schema: SchemaRef,
-    /// The rows, years in order, each year as the query sorts it.
+    /// The rows, sorted by year, group and breakdown.
     pub batches: Vec<RecordBatch>,
+    /// (year, group) pairs the returns do not support: their values are `x`.
+    pub unsupported: BTreeSet<(i32, String)>,
 }
 
-/// The parameter values of an academic year, by name (`domain.md` §1, §5).
-pub fn year_parameters(year: AcademicYear) -> Vec<(&'static str, ScalarValue)> {
+impl MeasureResult {
+    /// Whether a cell is `x` (not collected, or the group not supported that year)
+    /// rather than `z` (no denominator) when it is null.
+    pub fn not_collected(&self, year: i32, group: &str, column: &str) -> bool {
+        self.header.not_collected.contains(&year)
+            || self.unsupported.contains(&(year, group.to_string()))
+            || self
+                .header
+                .not_collected_columns
+                .get(column)
+                .is_some_and(|years| years.contains(&year))
+    }
+}
+
+/// The parameter values of an academic year, by name (`domain.md` §1, §5). Values a
+/// run is given (`--param cin_plans_from=2021`) replace these.
+pub fn year_parameters(year: AcademicYear) -> Vec<(String, ScalarValue)> {
     let date = |value: NaiveDate| ScalarValue::Date32(Some(days_since_epoch(value)));
-    vec![
+    let lookback = year.start_year() - 5;
+    let lookback_start = NaiveDate::from_ymd_opt(lookback, 4, 1).unwrap_or(year.period_start());
+    [
         (
             "academic_year",
             ScalarValue::Int32(Some(year.time_period())),
@@ -134,9 +158,62 @@ pub fn year_parameters(year: AcademicYear) -> Vec<(&'static str, ScalarValue)> {
         ("census_year", ScalarValue::Int32(Some(year.end_year()))),
         ("reference_date", date(year.reference_date())),
         ("period_start", date(year.period_start())),
+        ("year_start", date(year.first_day())),
+        ("year_end", date(year.last_day())),
         ("compulsory_birth_from", date(year.compulsory_birth_from())),
         ("compulsory_birth_to", date(year.compulsory_birth_to())),
+        // The six collection years ending on this 31 March (Ever CIN - last 6 years).
+        (
+            "lookback_census_year",
+            ScalarValue::Int32(Some(year.end_year() - 5)),
+        ),
+        ("lookback_start", date(lookback_start)),
+        // CIN plans are in the CIN census from 2022 (domain.md §1).
+        ("cin_plans_from", ScalarValue::Int32(Some(CIN_PLANS_FROM))),
     ]
+    .into_iter()
+    .map(|(name, value)| (name.to_string(), value))
+    .collect()
+}
+
+/// The first CIN census year that records CIN plans nationally (`domain.md` §1).
+pub const CIN_PLANS_FROM: i32 = 2022;
+
+/// Breakdown columns a measure may carry, `Total` on its headline rows (`domain.md` §2).
+pub const BREAKDOWNS: &[&str] = &["phase_type_grouping", "sex", "sen_provision", "year_group"];
+
+/// How long one query took over every year of a run, and the peak memory while it ran.
+#[derive(Debug, Clone)]
+pub struct QueryTiming {
+    /// The query name.
+    pub query: String,
+    /// Wall seconds, summed over the years.
+    pub seconds: f64,
+    /// Peak resident memory of the process while it ran (Linux; `None` elsewhere).
+    pub peak_rss_bytes: Option<u64>,
+}
+
+/// Resets the kernel's record of the peak resident memory, so the next reading is the
+/// peak since now (Linux `clear_refs`; a no-op elsewhere).
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// The peak resident memory (VmHWM) in bytes, where the kernel reports it.
+fn peak_rss() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// What one run produced.
+#[derive(Debug, Clone)]
+pub struct RunOutput {
+    /// Each measure over every year.
+    pub measures: Vec<MeasureResult>,
+    /// Each query's time and peak memory, cohorts first.
+    pub timings: Vec<QueryTiming>,
 }
 
 /// Reads a parameter value written as text (`2022-03-31`, `202122`) as its declared type.
@@ -209,9 +286,11 @@ impl Engine {
         } else {
             options.threads
         };
+        // Identifiers keep their case, as in DuckDB and Spark: `t_all_SEN` is an EES name.
         let config = SessionConfig::new()
             .with_target_partitions(threads)
-            .with_information_schema(true);
+            .with_information_schema(true)
+            .set_bool("datafusion.sql_parser.enable_ident_normalization", false);
         let mut runtime = RuntimeEnvBuilder::new();
         if let Some(limit) = options.memory_limit {
             // Operators that can spill share the pool fairly (performance.md).
@@ -331,50 +410,391 @@ impl Engine {
             .collect()
     }
 
-    /// Runs every cohort query for each year and registers the union as `cohort`, then
-    /// runs each measure (all of them, or those named) for each year.
+    /// The parameter values of a year with a run's overrides applied; an override must
+    /// name a parameter some query declares, and parse as its type.
+    pub fn parameters(
+        &self,
+        year: AcademicYear,
+        overrides: &[(String, String)],
+    ) -> Result<Vec<(String, ScalarValue)>, EngineError> {
+        let mut values = year_parameters(year);
+        for (name, text) in overrides {
+            let declared = self
+                .queries
+                .queries
+                .iter()
+                .flat_map(|query| &query.header.parameters)
+                .find(|declared| &declared.name == name)
+                .ok_or_else(|| EngineError::Query {
+                    query: "--param".to_string(),
+                    message: format!("no query takes a parameter `{name}`"),
+                })?;
+            let value = parse_parameter(declared, text)?;
+            match values.iter_mut().find(|(known, _)| known == name) {
+                Some(slot) => slot.1 = value,
+                None => values.push((name.clone(), value)),
+            }
+        }
+        Ok(values)
+    }
+
+    /// Runs every cohort-kind query for each year and registers the union of each
+    /// table's results (`cohort`, `cohort_groups`, `pupil_years`), so measures and ad-hoc
+    /// SQL can read them.
+    pub async fn register_cohorts(
+        &self,
+        years: &[AcademicYear],
+        overrides: &[(String, String)],
+        progress: &mut dyn FnMut(&str),
+        timings: &mut Vec<QueryTiming>,
+    ) -> Result<(), EngineError> {
+        let mut tables: BTreeMap<String, (SchemaRef, Vec<RecordBatch>)> = BTreeMap::new();
+        for query in self.queries.cohorts() {
+            let timing = Timer::start(&query.header.name);
+            let schema = declared_schema(&query.header);
+            let entry = tables
+                .entry(query.header.table.clone())
+                .or_insert_with(|| (schema.clone(), Vec::new()));
+            if entry.0 != schema {
+                return Err(EngineError::Query {
+                    query: query.header.name.clone(),
+                    message: format!(
+                        "its output differs from the other queries registered as `{}`",
+                        query.header.table
+                    ),
+                });
+            }
+            for year in years {
+                progress(&format!("cohort {} {year}", query.header.name));
+                let values = self.parameters(*year, overrides)?;
+                entry.1.extend(self.execute(query, &borrow(&values)).await?);
+            }
+            timings.push(timing.stop());
+        }
+        for (name, (schema, batches)) in tables {
+            let table = MemTable::try_new(schema, vec![batches]).map_err(query_error(&name))?;
+            // Re-running replaces the previous tables.
+            let _ = self.context.deregister_table(name.as_str());
+            self.context
+                .register_table(name.as_str(), Arc::new(table))
+                .map_err(query_error(&name))?;
+        }
+        Ok(())
+    }
+
+    /// Every (year, group) of the `cohort_groups` table with whether it is supported;
+    /// empty when no cohort query registers that table.
+    async fn group_years(&self) -> Result<Vec<(i32, String, bool)>, EngineError> {
+        if !self.context.table_exist("cohort_groups").unwrap_or(false) {
+            return Ok(Vec::new());
+        }
+        let batches = self
+            .context
+            .sql("select academic_year, social_care_group, supported from cohort_groups")
+            .await
+            .map_err(query_error("cohort_groups"))?
+            .collect()
+            .await
+            .map_err(query_error("cohort_groups"))?;
+        let mut groups = Vec::new();
+        for batch in &batches {
+            let batch = conform(
+                "cohort_groups",
+                &Arc::new(Schema::new(vec![
+                    Field::new("academic_year", DataType::Int32, true),
+                    Field::new("social_care_group", DataType::Utf8, true),
+                    Field::new("supported", DataType::Boolean, true),
+                ])),
+                batch,
+            )?;
+            let years = batch
+                .column(0)
+                .as_primitive::<arrow::datatypes::Int32Type>();
+            let labels = batch.column(1).as_string::<i32>();
+            let supported = batch.column(2).as_boolean();
+            for row in 0..batch.num_rows() {
+                groups.push((
+                    years.value(row),
+                    labels.value(row).to_string(),
+                    supported.is_valid(row) && supported.value(row),
+                ));
+            }
+        }
+        Ok(groups)
+    }
+
+    /// Registers the cohort tables for each year, then runs each measure (all of them,
+    /// or those named) for each year, with a row for every supported group (0 when
+    /// empty) and `x` for every unsupported one or a year not collected.
     pub async fn run(
         &self,
         years: &[AcademicYear],
         only: &[String],
+        overrides: &[(String, String)],
         progress: &mut dyn FnMut(&str),
-    ) -> Result<Vec<MeasureResult>, EngineError> {
-        let mut cohort_batches = Vec::new();
-        let mut cohort_schema = None;
-        for query in self.queries.cohorts() {
-            for year in years {
-                progress(&format!("cohort {} {year}", query.header.name));
-                cohort_batches.extend(self.execute(query, &year_parameters(*year)).await?);
-            }
-            cohort_schema = Some(declared_schema(&query.header));
+    ) -> Result<RunOutput, EngineError> {
+        if let Some(unknown) = only.iter().find(|name| {
+            !self
+                .queries
+                .measures()
+                .any(|query| &query.header.name == *name)
+        }) {
+            return Err(EngineError::Query {
+                query: unknown.clone(),
+                message: "no measure of that name".to_string(),
+            });
         }
-        if let Some(schema) = cohort_schema {
-            let table =
-                MemTable::try_new(schema, vec![cohort_batches]).map_err(query_error("cohort"))?;
-            // Re-running replaces the previous cohort.
-            let _ = self.context.deregister_table("cohort");
-            self.context
-                .register_table("cohort", Arc::new(table))
-                .map_err(query_error("cohort"))?;
-        }
-        let mut results = Vec::new();
+        let mut timings = Vec::new();
+        self.register_cohorts(years, overrides, progress, &mut timings)
+            .await?;
+        let groups = self.group_years().await?;
+        let time_periods: BTreeSet<i32> = years.iter().map(|year| year.time_period()).collect();
+        let groups: Vec<_> = groups
+            .into_iter()
+            .filter(|(year, _, _)| time_periods.contains(year))
+            .collect();
+        let mut measures = Vec::new();
         for query in self.queries.measures() {
             if !only.is_empty() && !only.contains(&query.header.name) {
                 continue;
             }
+            let timing = Timer::start(&query.header.name);
             let mut batches = Vec::new();
             for year in years {
                 progress(&format!("measure {} {year}", query.header.name));
-                batches.extend(self.execute(query, &year_parameters(*year)).await?);
+                let values = self.parameters(*year, overrides)?;
+                batches.extend(self.execute(query, &borrow(&values)).await?);
             }
-            results.push(MeasureResult {
-                header: query.header.clone(),
-                schema: declared_schema(&query.header),
-                batches,
-            });
+            measures.push(complete(query, batches, &groups)?);
+            timings.push(timing.stop());
         }
-        Ok(results)
+        Ok(RunOutput { measures, timings })
     }
+
+    /// The plan of one query for one year (`EXPLAIN`, or `EXPLAIN ANALYZE` when
+    /// `analyze`), after registering the cohort tables of that year.
+    pub async fn explain(
+        &self,
+        name: &str,
+        year: AcademicYear,
+        overrides: &[(String, String)],
+        analyze: bool,
+    ) -> Result<String, EngineError> {
+        let query = self.queries.get(name).ok_or_else(|| EngineError::Query {
+            query: name.to_string(),
+            message: "no query of that name".to_string(),
+        })?;
+        let mut timings = Vec::new();
+        self.register_cohorts(&[year], overrides, &mut |_| {}, &mut timings)
+            .await?;
+        let values = self.parameters(year, overrides)?;
+        let values: Vec<(String, ScalarValue)> = query
+            .header
+            .parameters
+            .iter()
+            .filter_map(|declared| {
+                values
+                    .iter()
+                    .find(|(known, _)| *known == declared.name)
+                    .cloned()
+            })
+            .collect();
+        let batches = self
+            .context
+            .sql(&query.sql)
+            .await
+            .map_err(query_error(name))?
+            .with_param_values(values)
+            .map_err(query_error(name))?
+            .explain(false, analyze)
+            .map_err(query_error(name))?
+            .collect()
+            .await
+            .map_err(query_error(name))?;
+        arrow::util::pretty::pretty_format_batches(&batches)
+            .map(|table| table.to_string())
+            .map_err(|error| EngineError::Query {
+                query: name.to_string(),
+                message: error.to_string(),
+            })
+    }
+
+    /// Runs ad-hoc SQL, binding the given named placeholders.
+    pub async fn sql(
+        &self,
+        sql: &str,
+        parameters: &[(String, ScalarValue)],
+    ) -> Result<Vec<RecordBatch>, EngineError> {
+        let mut frame = self.context.sql(sql).await.map_err(query_error("sql"))?;
+        if !parameters.is_empty() {
+            frame = frame
+                .with_param_values(parameters.to_vec())
+                .map_err(query_error("sql"))?;
+        }
+        frame.collect().await.map_err(query_error("sql"))
+    }
+}
+
+/// Borrowed parameter pairs, as [`Engine::execute`] takes them.
+fn borrow(values: &[(String, ScalarValue)]) -> Vec<(&str, ScalarValue)> {
+    values
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.clone()))
+        .collect()
+}
+
+/// Times one query and records its peak memory.
+struct Timer {
+    query: String,
+    started: Instant,
+}
+
+impl Timer {
+    fn start(query: &str) -> Self {
+        reset_peak_rss();
+        Self {
+            query: query.to_string(),
+            started: Instant::now(),
+        }
+    }
+
+    fn stop(self) -> QueryTiming {
+        QueryTiming {
+            query: self.query,
+            seconds: self.started.elapsed().as_secs_f64(),
+            peak_rss_bytes: peak_rss(),
+        }
+    }
+}
+
+/// Completes a measure's matrix: a headline row for every (year, group) of
+/// `cohort_groups` — zeros for a supported group with no pupils, nulls (`x`) for an
+/// unsupported one or a year the measure was not collected — and nulls in columns not
+/// collected that year; then sorts by year, group and breakdown.
+fn complete(
+    query: &Query,
+    batches: Vec<RecordBatch>,
+    groups: &[(i32, String, bool)],
+) -> Result<MeasureResult, EngineError> {
+    let header = &query.header;
+    let name = &header.name;
+    let schema = declared_schema(header);
+    let arrow_error = |error: arrow::error::ArrowError| EngineError::Query {
+        query: name.clone(),
+        message: error.to_string(),
+    };
+    let batch = arrow::compute::concat_batches(&schema, &batches).map_err(arrow_error)?;
+    let unsupported: BTreeSet<(i32, String)> = groups
+        .iter()
+        .filter(|(_, _, supported)| !supported)
+        .map(|(year, group, _)| (*year, group.clone()))
+        .collect();
+    let mut result = MeasureResult {
+        header: header.clone(),
+        schema: schema.clone(),
+        batches: Vec::new(),
+        unsupported,
+    };
+    let keyed =
+        schema.index_of("academic_year").is_ok() && schema.index_of("social_care_group").is_ok();
+    if !keyed {
+        result.batches = vec![batch];
+        return Ok(result);
+    }
+    let year_of = |batch: &RecordBatch, row: usize| -> Option<i32> {
+        let column = batch.column_by_name("academic_year")?;
+        let years = column.as_primitive_opt::<arrow::datatypes::Int32Type>()?;
+        years.is_valid(row).then(|| years.value(row))
+    };
+    let text_of = |batch: &RecordBatch, column: &str, row: usize| -> Option<String> {
+        let column = batch.column_by_name(column)?;
+        let texts = column.as_string_opt::<i32>()?;
+        texts.is_valid(row).then(|| texts.value(row).to_string())
+    };
+    let breakdowns: Vec<&str> = BREAKDOWNS
+        .iter()
+        .copied()
+        .filter(|column| schema.index_of(column).is_ok())
+        .collect();
+    // Keep the rows of collected years and supported groups; note the headline rows.
+    let mut keep = Vec::with_capacity(batch.num_rows());
+    let mut headlines = BTreeSet::new();
+    for row in 0..batch.num_rows() {
+        let year = year_of(&batch, row).unwrap_or_default();
+        let group = text_of(&batch, "social_care_group", row).unwrap_or_default();
+        let x = header.not_collected.contains(&year)
+            || result.unsupported.contains(&(year, group.clone()));
+        keep.push(!x);
+        if breakdowns
+            .iter()
+            .all(|column| text_of(&batch, column, row).as_deref() == Some("Total"))
+        {
+            headlines.insert((year, group));
+        }
+    }
+    let batch = arrow::compute::filter_record_batch(&batch, &BooleanArray::from(keep))
+        .map_err(arrow_error)?;
+    // Headline rows to add: zeros, or x.
+    let mut extra: Vec<(i32, String, bool)> = Vec::new();
+    for (year, group, supported) in groups {
+        let x = !supported || header.not_collected.contains(year);
+        if x || !headlines.contains(&(*year, group.clone())) {
+            extra.push((*year, group.clone(), x));
+        }
+    }
+    let mut columns: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
+    for field in schema.fields() {
+        let column_name = field.name().as_str();
+        let array: ArrayRef = match (column_name, field.data_type()) {
+            ("academic_year", _) => Arc::new(Int32Array::from_iter_values(
+                extra.iter().map(|(year, _, _)| *year),
+            )),
+            ("social_care_group", _) => Arc::new(StringArray::from_iter_values(
+                extra.iter().map(|(_, group, _)| group.as_str()),
+            )),
+            (column, DataType::Utf8) if breakdowns.contains(&column) => {
+                Arc::new(StringArray::from_iter_values(extra.iter().map(|_| "Total")))
+            }
+            (_, DataType::Int64) => Arc::new(Int64Array::from_iter(
+                extra.iter().map(|(_, _, x)| (!x).then_some(0)),
+            )),
+            // Sums over no pupils are 0; rates and averages have no denominator (z).
+            (column, DataType::Float64) if column.starts_with("sum_") => Arc::new(
+                Float64Array::from_iter(extra.iter().map(|(_, _, x)| (!x).then_some(0.0))),
+            ),
+            (_, data_type) => arrow::array::new_null_array(data_type, extra.len()),
+        };
+        columns.push(array);
+    }
+    let extra = RecordBatch::try_new(schema.clone(), columns).map_err(arrow_error)?;
+    let batch = arrow::compute::concat_batches(&schema, [&batch, &extra]).map_err(arrow_error)?;
+    // Columns not collected in some years (Progress 8) are null there.
+    let mut columns = batch.columns().to_vec();
+    for (column, not_collected) in &header.not_collected_columns {
+        let Ok(index) = schema.index_of(column) else {
+            continue;
+        };
+        let mask: BooleanArray = (0..batch.num_rows())
+            .map(|row| Some(year_of(&batch, row).is_some_and(|year| not_collected.contains(&year))))
+            .collect();
+        columns[index] = arrow::compute::nullif(&columns[index], &mask).map_err(arrow_error)?;
+    }
+    let batch = RecordBatch::try_new(schema.clone(), columns).map_err(arrow_error)?;
+    // Sort by year, group and breakdowns: a stable order, whatever the engine's.
+    let mut keys = vec!["academic_year", "social_care_group"];
+    keys.extend(breakdowns.iter().copied());
+    let sort_columns: Vec<arrow::compute::SortColumn> = keys
+        .iter()
+        .filter_map(|key| batch.column_by_name(key))
+        .map(|values| arrow::compute::SortColumn {
+            values: values.clone(),
+            options: None,
+        })
+        .collect();
+    let indices = arrow::compute::lexsort_to_indices(&sort_columns, None).map_err(arrow_error)?;
+    let batch = arrow::compute::take_record_batch(&batch, &indices).map_err(arrow_error)?;
+    result.batches = vec![batch];
+    Ok(result)
 }
 
 /// Checks a batch's columns against the declared ones and casts it to their types.
@@ -432,6 +852,64 @@ fn conform(
     })
 }
 
+/// A measure as CSV: a header row, then one line per row; a null cell is `x` where the
+/// measure or group was not collected that year and `z` (no denominator) elsewhere
+/// (`domain.md` §3).
+pub fn measure_csv(result: &MeasureResult) -> Result<String, String> {
+    let options = arrow::util::display::FormatOptions::default();
+    let names: Vec<&str> = result
+        .schema
+        .fields()
+        .iter()
+        .map(|field| field.name().as_str())
+        .collect();
+    let mut text = names.join(",");
+    text.push('\n');
+    for batch in &result.batches {
+        let formatters = batch
+            .columns()
+            .iter()
+            .map(|column| arrow::util::display::ArrayFormatter::try_new(column.as_ref(), &options))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|error| error.to_string())?;
+        let years = batch
+            .column_by_name("academic_year")
+            .and_then(|column| column.as_primitive_opt::<arrow::datatypes::Int32Type>());
+        let groups = batch
+            .column_by_name("social_care_group")
+            .and_then(|column| column.as_string_opt::<i32>());
+        for row in 0..batch.num_rows() {
+            let year = years.map_or(0, |years| years.value(row));
+            let group = groups.map_or("", |groups| groups.value(row));
+            for (index, (column, formatter)) in batch.columns().iter().zip(&formatters).enumerate()
+            {
+                if index > 0 {
+                    text.push(',');
+                }
+                if column.is_null(row) {
+                    let symbol = if result.not_collected(year, group, names[index]) {
+                        "x"
+                    } else {
+                        "z"
+                    };
+                    text.push_str(symbol);
+                    continue;
+                }
+                let value = formatter.value(row).to_string();
+                if value.contains([',', '"', '\n', '\r']) {
+                    text.push('"');
+                    text.push_str(&value.replace('"', "\"\""));
+                    text.push('"');
+                } else {
+                    text.push_str(&value);
+                }
+            }
+            text.push('\n');
+        }
+    }
+    Ok(text)
+}
+
 /// Writes each measure as `NAME.parquet` and `NAME.csv` into a folder that replaces
 /// `dir` when complete.
 pub fn write_measures(results: &[MeasureResult], dir: &Path) -> Result<(), EngineError> {
@@ -477,23 +955,11 @@ pub fn write_measures(results: &[MeasureResult], dir: &Path) -> Result<(), Engin
             .close()
             .map_err(|error| write_error(&parquet_path, error.to_string()))?;
         let csv_path = staging.join(format!("{}.csv", result.header.name));
-        let file = std::fs::File::create(&csv_path).map_err(|source| EngineError::Io {
+        let text = measure_csv(result).map_err(|error| write_error(&csv_path, error))?;
+        std::fs::write(&csv_path, text).map_err(|source| EngineError::Io {
             path: csv_path.clone(),
             source,
         })?;
-        let mut writer = arrow::csv::WriterBuilder::new()
-            .with_header(true)
-            .build(file);
-        if result.batches.is_empty() {
-            writer
-                .write(&RecordBatch::new_empty(result.schema.clone()))
-                .map_err(|error| write_error(&csv_path, error.to_string()))?;
-        }
-        for batch in &result.batches {
-            writer
-                .write(batch)
-                .map_err(|error| write_error(&csv_path, error.to_string()))?;
-        }
     }
     if dir.exists() {
         std::fs::remove_dir_all(dir).map_err(|source| EngineError::Io {

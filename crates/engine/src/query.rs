@@ -14,7 +14,8 @@ pub const EMBEDDED_QUERIES: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum QueryKind {
-    /// Defines group membership; its result is registered as the table `cohort`.
+    /// Defines group membership or a per-pupil table; the union of every year's result
+    /// is registered as the table its header names (`cohort` unless it says otherwise).
     Cohort,
     /// Aggregates over the cohort.
     Measure,
@@ -54,6 +55,10 @@ pub struct QueryHeader {
     pub output: Vec<Declared>,
     /// Academic years (`202021`) in which the measure was not collected: published as `x`.
     pub not_collected: Vec<i32>,
+    /// Columns not collected in some years (KS4 Progress 8): `x` there, the rest stands.
+    pub not_collected_columns: std::collections::BTreeMap<String, Vec<i32>>,
+    /// For a cohort-kind query: the table its results are registered as.
+    pub table: String,
     /// For a cohort: every group label it can produce, in display order.
     pub groups: Vec<String>,
 }
@@ -72,6 +77,10 @@ struct RawHeader {
     output: serde_yaml_ng::Mapping,
     #[serde(default)]
     not_collected: Vec<i32>,
+    #[serde(default)]
+    not_collected_columns: std::collections::BTreeMap<String, Vec<i32>>,
+    #[serde(default)]
+    table: Option<String>,
     #[serde(default)]
     groups: Vec<String>,
 }
@@ -123,7 +132,9 @@ impl Query {
     pub fn parse(path: &Path, text: &str) -> Result<Self, EngineError> {
         let yaml: String = text
             .lines()
-            .take_while(|line| line.starts_with("--"))
+            // The header ends at the first line that is not a comment, or a bare `--`
+            // that opens the query's prose notes.
+            .take_while(|line| line.starts_with("--") && line.trim_end() != "--")
             .map(|line| {
                 let body = line.trim_start_matches("--");
                 format!("{}\n", body.strip_prefix(' ').unwrap_or(body))
@@ -150,6 +161,18 @@ impl Query {
                 ),
             });
         }
+        let unknown = raw
+            .not_collected_columns
+            .keys()
+            .find(|column| !raw.output.contains_key(column.as_str()));
+        if let Some(column) = unknown {
+            return Err(EngineError::QueryHeader {
+                path: path.to_path_buf(),
+                message: format!(
+                    "not_collected_columns names `{column}`, which is not an output column"
+                ),
+            });
+        }
         let header = QueryHeader {
             parameters: declared(path, "parameter", raw.parameters)?,
             output: declared(path, "output column", raw.output)?,
@@ -161,6 +184,8 @@ impl Query {
             numerator: raw.numerator,
             denominator: raw.denominator,
             not_collected: raw.not_collected,
+            not_collected_columns: raw.not_collected_columns,
+            table: raw.table.unwrap_or_else(|| "cohort".to_string()),
             groups: raw.groups,
         };
         Ok(Self {

@@ -1,10 +1,10 @@
 //! Runs every query's `.slt` file: each `.sql` under `queries/` must have one beside it.
 //!
 //! The harness registers every warehouse table, empty, with the dictionary's schema (as
-//! the warehouse has it), plus an empty `cohort` with the cohort query's declared
-//! schema; the `.slt` inserts its rows. `run NAME key=value …` runs a query file
-//! through [`Engine::execute`], binding the values as placeholders exactly as
-//! production does; anything else is plain SQL.
+//! the warehouse has it), plus each cohort-kind table (`cohort`, `cohort_groups`,
+//! `pupil_years`), empty with its query's declared schema; the `.slt` inserts its
+//! rows. `run NAME key=value …` runs a query file through [`Engine::execute`], binding
+//! the values as placeholders exactly as production does; anything else is plain SQL.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -50,11 +50,16 @@ impl Harness {
                 .register_table(table.name.as_str(), Arc::new(empty))
                 .map_err(|e| error(&e))?;
         }
-        if let Some(cohort) = queries.cohorts().next() {
-            let empty = MemTable::try_new(declared_schema(&cohort.header), vec![vec![]])
+        // Each cohort-kind table (cohort, cohort_groups, pupil_years), empty.
+        for query in queries.cohorts() {
+            let table = query.header.table.as_str();
+            if context.table_exist(table).unwrap_or(false) {
+                continue;
+            }
+            let empty = MemTable::try_new(declared_schema(&query.header), vec![vec![]])
                 .map_err(|e| error(&e))?;
             context
-                .register_table("cohort", Arc::new(empty))
+                .register_table(table, Arc::new(empty))
                 .map_err(|e| error(&e))?;
         }
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -144,6 +149,10 @@ fn render(
                             .map_or(0.0, |array| array.value(row));
                         format!("{value:.6}")
                     }
+                    // An empty string, as DataFusion's own .slt files write it.
+                    _ if !column.is_null(row) && formatter.value(row).to_string().is_empty() => {
+                        "(empty)".to_string()
+                    }
                     _ => formatter.value(row).to_string(),
                 })
                 .collect();
@@ -216,9 +225,37 @@ fn slt_files_pass() {
         }
         let mut runner = sqllogictest::Runner::new(|| async { Harness::new() });
         runner.with_column_validator(sqllogictest::strict_column_validator);
+        // SLT_COMPLETE=1 rewrites each file's expected results from what the queries
+        // return now: for writing a new case, never for making a failure pass unread.
+        if std::env::var_os("SLT_COMPLETE").is_some() {
+            let update = runner.update_test_file(
+                &slt,
+                " ",
+                sqllogictest::default_validator,
+                sqllogictest::default_normalizer,
+                sqllogictest::strict_column_validator,
+            );
+            if let Err(error) = block_on(update) {
+                failures.push(format!("{}:\n{error}", slt.display()));
+            }
+            continue;
+        }
         if let Err(error) = runner.run_file(&slt) {
             failures.push(format!("{}:\n{error}", slt.display()));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// Polls a future to completion without a runtime: the harness's database is
+/// synchronous (it runs its own runtime inside), so the runner's future never waits.
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(output) = future.as_mut().poll(&mut context) {
+            return output;
+        }
+        std::thread::yield_now();
+    }
 }

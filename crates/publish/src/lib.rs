@@ -21,6 +21,7 @@ mod la;
 pub use arrow::array::RecordBatch;
 pub use la::{LOCAL_AUTHORITIES, LocalAuthority, local_authority};
 
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -167,6 +168,26 @@ fn column<'a>(batch: &'a RecordBatch, name: &str) -> Result<&'a dyn Array, Publi
         })
 }
 
+/// The (time period, group) headline rows of a measure that are `x`: all counts null,
+/// because the measure was not collected or the LA's returns do not support the group.
+pub fn not_available(batches: &[RecordBatch]) -> Result<BTreeSet<(i32, String)>, PublishError> {
+    let mut cells = BTreeSet::new();
+    for batch in batches {
+        let year = column(batch, "academic_year")?.as_primitive_opt::<Int32Type>();
+        let group = column(batch, "social_care_group")?.as_string_opt::<i32>();
+        let (Some(year), Some(group)) = (year, group) else {
+            continue;
+        };
+        let pupils = column(batch, "t_pupils")?;
+        for index in 0..batch.num_rows() {
+            if pupils.is_null(index) {
+                cells.insert((year.value(index), group.value(index).to_string()));
+            }
+        }
+    }
+    Ok(cells)
+}
+
 /// Reads the absence measure's batches.
 pub fn read_absence(batches: &[RecordBatch]) -> Result<Vec<AbsenceRow>, PublishError> {
     let mut rows = Vec::new();
@@ -229,7 +250,23 @@ pub fn read_absence(batches: &[RecordBatch]) -> Result<Vec<AbsenceRow>, PublishE
             float("sum_authorised_possible")?,
             float("sum_unauthorised_possible")?,
         ];
+        // Only the headline rows: the breakdowns (phase type, sex, SEN provision, year
+        // group) are not published yet. A row whose counts are null is `x` (not
+        // collected, or the group not supported that year): the matrix says so itself.
+        let breakdowns: Vec<_> = ["phase_type_grouping", "sex", "sen_provision", "year_group"]
+            .iter()
+            .filter_map(|name| batch.column_by_name(name))
+            .filter_map(|array| array.as_string_opt::<i32>())
+            .collect();
+        let counted = column(batch, "t_pupils")?;
         for index in 0..batch.num_rows() {
+            if counted.is_null(index)
+                || breakdowns
+                    .iter()
+                    .any(|array| array.is_null(index) || array.value(index) != "Total")
+            {
+                continue;
+            }
             let time_period = year.value(index);
             let parsed = AcademicYear::parse(&time_period.to_string()).ok_or_else(|| {
                 PublishError::Input {
@@ -267,6 +304,8 @@ pub struct Publication {
     pub groups: Vec<String>,
     /// Years (time periods) in which the measure was not collected.
     pub not_collected: Vec<i32>,
+    /// (time period, group) pairs the LA's returns do not support: `x`.
+    pub unsupported: BTreeSet<(i32, String)>,
     /// Confidence level of intervals.
     pub confidence: f64,
 }
@@ -456,7 +495,11 @@ pub fn absence_table(
                 sums: [0.0; 7],
             };
             let row = row.unwrap_or(&empty);
-            let cells = if publication.not_collected.contains(&time_period) {
+            let cells = if publication.not_collected.contains(&time_period)
+                || publication
+                    .unsupported
+                    .contains(&(time_period, group.clone()))
+            {
                 vec![Cell::NotAvailable; ABSENCE_INDICATORS.len()]
             } else {
                 absence_cells(
@@ -825,6 +868,7 @@ mod tests {
             years: vec![AcademicYear::starting(2021)],
             groups: groups.iter().map(|group| group.to_string()).collect(),
             not_collected,
+            unsupported: Default::default(),
             confidence: 0.95,
         }
     }

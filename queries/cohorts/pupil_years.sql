@@ -1,0 +1,119 @@
+-- name: pupil_years
+-- title: Each pupil's characteristics in an academic year, for breakdowns and the SEN and FSM measures
+-- kind: cohort
+-- table: pupil_years
+-- implements: "domain.md §2 (breakdowns: phase_type_grouping, SEN provision; SEN and FSM at the January census) and §5 (school census)"
+-- grain: one row per academic year and pupil on a school census that year
+-- numerator: not applicable (characteristics)
+-- denominator: not applicable (characteristics)
+-- parameters:
+--   academic_year: int32, the academic year as EES time_period (202122)
+--   census_year: int32, the calendar year of the spring (January) census in the academic year (2022)
+-- output:
+--   academic_year: int32, the academic year (202122)
+--   pupil_id: string, pseudonymised pupil
+--   on_spring_census: boolean, on roll at the spring (January) census, the census DfE reads SEN and FSM from
+--   phase_type_grouping: string, State-funded primary, State-funded secondary, Special, State-funded alternative provision school or Unknown
+--   sex: string, Female, Male or Unknown
+--   sen_provision: string, No identified SEN, SEN support, EHC plan or Unknown
+--   year_group: string, Reception, Year 1 … Year 14 or Unknown
+--   fsm_eligible: boolean, eligible for free school meals on the spring census day (an open FSM period in that census)
+--   primary_need: string, the SEN type ranked 1 in the spring census (SEMH, ASD, …), null without one
+--
+-- A pupil's characteristics come from one record of the year: the spring census on
+-- roll if there is one, else the latest term described, on roll before not (a pupil
+-- who left), then by school, so the choice never depends on file order.
+
+with
+
+spring_census as (
+    select cast($census_year as string) || ' spring' as census
+),
+
+records as (
+    select
+        pupil_terms.pupil_id,
+        pupil_terms.school,
+        pupil_terms.sex,
+        pupil_terms.nc_year,
+        pupil_terms.sen_provision,
+        pupil_terms.on_roll and pupil_terms.census = spring_census.census as on_spring_census,
+        row_number() over (
+            partition by pupil_terms.pupil_id
+            order by
+                case when pupil_terms.on_roll and pupil_terms.census = spring_census.census then 0 else 1 end,
+                case pupil_terms.term when 'summer' then 0 when 'spring' then 1 else 2 end,
+                case when pupil_terms.on_roll then 0 else 1 end,
+                pupil_terms.school
+        ) as choice
+    from pupil_terms
+    cross join spring_census
+    where pupil_terms.academic_year = $academic_year
+),
+
+chosen as (
+    select pupil_id, school, sex, nc_year, sen_provision, on_spring_census
+    from records
+    where choice = 1
+),
+
+phases as (
+    -- Phase and type from the school lookup (domain.md §2: phase_type_grouping).
+    select
+        laestab,
+        case
+            when lower(type_of_establishment) like '%pupil referral%'
+                or lower(type_of_establishment) like '%alternative provision%' then 'State-funded alternative provision school'
+            when lower(type_of_establishment) like '%special%' then 'Special'
+            when phase_of_education = 'Primary' then 'State-funded primary'
+            when phase_of_education = 'Secondary' then 'State-funded secondary'
+            else 'Unknown'
+        end as phase_type_grouping,
+        row_number() over (partition by laestab order by urn) as choice
+    from schools
+),
+
+fsm_spring as (
+    -- The census lists the periods known on its day; one with no end is open then.
+    select distinct fsm_periods.pupil_id
+    from fsm_periods
+    cross join spring_census
+    where fsm_periods.census = spring_census.census
+      and fsm_periods.end_date is null
+),
+
+needs_spring as (
+    select sen_needs.pupil_id, min(sen_needs.sen_type) as primary_need
+    from sen_needs
+    cross join spring_census
+    where sen_needs.census = spring_census.census
+      and sen_needs.rank = 1
+    group by sen_needs.pupil_id
+)
+
+select
+    cast($academic_year as int) as academic_year,
+    chosen.pupil_id,
+    chosen.on_spring_census,
+    coalesce(phases.phase_type_grouping, 'Unknown') as phase_type_grouping,
+    case chosen.sex when 'F' then 'Female' when 'M' then 'Male' else 'Unknown' end as sex,
+    case chosen.sen_provision
+        when 'N' then 'No identified SEN'
+        when 'K' then 'SEN support'
+        when 'E' then 'EHC plan'
+        when 'S' then 'EHC plan'
+        else 'Unknown'
+    end as sen_provision,
+    case
+        when chosen.nc_year is null then 'Unknown'
+        when chosen.nc_year = 'R' then 'Reception'
+        when chosen.nc_year in ('N1', 'N2') then 'Nursery'
+        else 'Year ' || chosen.nc_year
+    end as year_group,
+    chosen.on_spring_census and fsm_spring.pupil_id is not null as fsm_eligible,
+    case when chosen.on_spring_census then needs_spring.primary_need end as primary_need
+from chosen
+left join phases on chosen.school = phases.laestab and phases.choice = 1
+left join fsm_spring on chosen.pupil_id = fsm_spring.pupil_id
+left join needs_spring on chosen.pupil_id = needs_spring.pupil_id
+order by chosen.pupil_id

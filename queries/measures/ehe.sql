@@ -1,0 +1,84 @@
+-- name: ehe
+-- title: Moves into elective home education, by social care group
+-- kind: measure
+-- implements: "domain.md §2 (measures by group) and §5 (elective home education register)"
+-- grain: one row per academic year, social care group and breakdown (Total, or one of phase_type_grouping, sex, sen_provision, year_group)
+-- numerator: pupils who began elective home education during the academic year
+-- denominator: pupils in the group on a school census in the year
+-- parameters:
+--   academic_year: int32, the academic year as EES time_period (202122)
+--   year_start: date, 1 August starting the academic year (the year exclusions and census terms use)
+--   year_end: date, 31 July ending it
+-- output:
+--   academic_year: int32, the academic year (202122)
+--   social_care_group: string, the DfE group label
+--   phase_type_grouping: string, Total or the school's phase and type (pupil_years)
+--   sex: string, Total, Female, Male or Unknown
+--   sen_provision: string, Total, No identified SEN, SEN support, EHC plan or Unknown
+--   year_group: string, Total, Reception, Year 1 … or Unknown
+--   t_pupils: int64, pupils in the group on a school census in the year
+--   t_ehe_moves: int64, pupils who began elective home education in the year
+--   pt_ehe_moves: float64, % of pupils
+
+with
+
+moves as (
+    select distinct pupil_id
+    from ehe_episodes
+    where start_date between $year_start and $year_end
+),
+
+members as (
+    select distinct social_care_group, pupil_id
+    from cohort
+    where academic_year = $academic_year
+      and pupil_id is not null
+),
+
+pupils as (
+    select
+        members.social_care_group,
+        pupil_years.phase_type_grouping,
+        pupil_years.sex,
+        pupil_years.sen_provision,
+        pupil_years.year_group,
+        case when moves.pupil_id is null then 0 else 1 end as moved
+    from members
+    inner join pupil_years
+        on members.pupil_id = pupil_years.pupil_id
+        and pupil_years.academic_year = $academic_year
+    left join moves on members.pupil_id = moves.pupil_id
+),
+
+final as (
+    -- pupil_years never leaves a characteristic null, so a null below means Total.
+    select
+        social_care_group,
+        coalesce(phase_type_grouping, 'Total') as phase_type_grouping,
+        coalesce(sex, 'Total') as sex,
+        coalesce(sen_provision, 'Total') as sen_provision,
+        coalesce(year_group, 'Total') as year_group,
+        count(*) as t_pupils,
+        sum(moved) as t_ehe_moves
+    from pupils
+    group by grouping sets (
+        (social_care_group),
+        (social_care_group, phase_type_grouping),
+        (social_care_group, sex),
+        (social_care_group, sen_provision),
+        (social_care_group, year_group)
+    )
+)
+
+select
+    cast($academic_year as int) as academic_year,
+    social_care_group,
+    phase_type_grouping,
+    sex,
+    sen_provision,
+    year_group,
+    t_pupils,
+    t_ehe_moves,
+    100 * cast(t_ehe_moves as double) / t_pupils as pt_ehe_moves
+from final
+order by social_care_group, phase_type_grouping, sex, sen_provision, year_group

@@ -1,0 +1,79 @@
+-- name: fsm
+-- title: Free school meal eligibility, by social care group
+-- kind: measure
+-- implements: "domain.md §2 (FSM: t_FSM_eligible, pt_FSM_eligible; eligibility at the January census)"
+-- grain: one row per academic year, social care group and breakdown (Total, or one of phase_type_grouping, sex, sen_provision, year_group)
+-- numerator: pupils eligible for free school meals on the spring census day
+-- denominator: pupils in the group on roll at the spring census
+-- parameters:
+--   academic_year: int32, the academic year as EES time_period (202122)
+-- output:
+--   academic_year: int32, the academic year (202122)
+--   social_care_group: string, the DfE group label
+--   phase_type_grouping: string, Total or the school's phase and type (pupil_years)
+--   sex: string, Total, Female, Male or Unknown
+--   sen_provision: string, Total, No identified SEN, SEN support, EHC plan or Unknown
+--   year_group: string, Total, Reception, Year 1 … or Unknown
+--   t_pupils: int64, pupils on roll at the spring census
+--   t_FSM_eligible: int64, pupils eligible for free school meals
+--   pt_FSM_eligible: float64, % of pupils
+--
+-- DfE does not report FSM for children looked after, whose meals the LA provides;
+-- publish leaves those groups out, the measure keeps them for the analyst.
+
+with
+
+members as (
+    select distinct social_care_group, pupil_id
+    from cohort
+    where academic_year = $academic_year
+      and pupil_id is not null
+),
+
+pupils as (
+    select
+        members.social_care_group,
+        pupil_years.phase_type_grouping,
+        pupil_years.sex,
+        pupil_years.sen_provision,
+        pupil_years.year_group,
+        case when pupil_years.fsm_eligible then 1 else 0 end as eligible
+    from members
+    inner join pupil_years
+        on members.pupil_id = pupil_years.pupil_id
+        and pupil_years.academic_year = $academic_year
+    where pupil_years.on_spring_census
+),
+
+final as (
+    -- pupil_years never leaves a characteristic null, so a null below means Total.
+    select
+        social_care_group,
+        coalesce(phase_type_grouping, 'Total') as phase_type_grouping,
+        coalesce(sex, 'Total') as sex,
+        coalesce(sen_provision, 'Total') as sen_provision,
+        coalesce(year_group, 'Total') as year_group,
+        count(*) as t_pupils,
+        sum(eligible) as t_fsm_eligible
+    from pupils
+    group by grouping sets (
+        (social_care_group),
+        (social_care_group, phase_type_grouping),
+        (social_care_group, sex),
+        (social_care_group, sen_provision),
+        (social_care_group, year_group)
+    )
+)
+
+select
+    cast($academic_year as int) as academic_year,
+    social_care_group,
+    phase_type_grouping,
+    sex,
+    sen_provision,
+    year_group,
+    t_pupils,
+    t_fsm_eligible as t_FSM_eligible,
+    100 * cast(t_fsm_eligible as double) / t_pupils as pt_FSM_eligible
+from final
+order by social_care_group, phase_type_grouping, sex, sen_provision, year_group

@@ -1,0 +1,137 @@
+-- name: ks4
+-- title: Key stage 4 Attainment 8, Progress 8, English and maths grade 4+ and 5+, by social care group
+-- kind: measure
+-- implements: "domain.md §2 (KS4: avg_att8, avg_p8score with its interval, pt_l2basics_94 / _95; P8 is x in 2019/20, 2020/21 and 2024/25)"
+-- grain: one row per academic year, social care group and breakdown (Total, or one of phase_type_grouping, sex, sen_provision, year_group)
+-- numerator: Attainment 8 and Progress 8 sums; pupils with English and maths at grade 4 or above, at grade 5 or above
+-- denominator: pupils in the group at the end of KS4 that year; for Progress 8, those with a score
+-- not_collected_columns:
+--   t_p8_pupils: [201920, 202021, 202425]
+--   sum_p8score: [201920, 202021, 202425]
+--   sum_p8score_squared: [201920, 202021, 202425]
+--   avg_p8score: [201920, 202021, 202425]
+-- parameters:
+--   academic_year: int32, the academic year as EES time_period (202122)
+-- output:
+--   academic_year: int32, the academic year (202122)
+--   social_care_group: string, the DfE group label
+--   phase_type_grouping: string, Total or the school's phase and type (pupil_years)
+--   sex: string, Total, Female, Male or Unknown
+--   sen_provision: string, Total, No identified SEN, SEN support, EHC plan or Unknown
+--   year_group: string, Total, Reception, Year 1 … or Unknown
+--   t_pupils: int64, pupils at the end of KS4
+--   t_att8_pupils: int64, pupils with an Attainment 8 score
+--   sum_att8: float64, sum of Attainment 8 scores
+--   sum_att8_squared: float64, sum of Attainment 8 scores squared
+--   avg_att8: float64, average Attainment 8 score
+--   t_p8_pupils: int64, pupils with a Progress 8 score
+--   sum_p8score: float64, sum of Progress 8 scores
+--   sum_p8score_squared: float64, sum of Progress 8 scores squared
+--   avg_p8score: float64, average Progress 8 score
+--   t_l2basics_94: int64, pupils with English and maths at grade 4 or above
+--   t_l2basics_95: int64, pupils with English and maths at grade 5 or above
+--   pt_l2basics_94: float64, % of pupils at the end of KS4
+--   pt_l2basics_95: float64, % of pupils at the end of KS4
+--   t_ebaccaps_pupils: int64, pupils with an EBacc average point score
+--   sum_ebaccaps: float64, sum of EBacc average point scores
+--   avg_ebaccaps: float64, average EBacc average point score
+
+with
+
+results as (
+    select
+        pupil_id,
+        attainment8,
+        progress8,
+        case when english_maths_4 then 1 else 0 end as basics_4,
+        case when english_maths_5 then 1 else 0 end as basics_5,
+        ebacc_aps,
+        row_number() over (partition by pupil_id order by la_code, urn) as choice
+    from ks4_attainment
+    where academic_year = $academic_year
+),
+
+members as (
+    select distinct social_care_group, pupil_id
+    from cohort
+    where academic_year = $academic_year
+      and pupil_id is not null
+),
+
+characteristics as (
+    select pupil_id, phase_type_grouping, sex, sen_provision, year_group
+    from pupil_years
+    where academic_year = $academic_year
+),
+
+pupils as (
+    -- Unknown, never null, before grouping: a null below means Total.
+    select
+        members.social_care_group,
+        coalesce(characteristics.phase_type_grouping, 'Unknown') as phase_type_grouping,
+        coalesce(characteristics.sex, 'Unknown') as sex,
+        coalesce(characteristics.sen_provision, 'Unknown') as sen_provision,
+        coalesce(characteristics.year_group, 'Unknown') as year_group,
+        results.attainment8,
+        results.progress8,
+        results.basics_4,
+        results.basics_5,
+        results.ebacc_aps
+    from members
+    inner join results on members.pupil_id = results.pupil_id and results.choice = 1
+    left join characteristics on members.pupil_id = characteristics.pupil_id
+),
+
+final as (
+    select
+        social_care_group,
+        coalesce(phase_type_grouping, 'Total') as phase_type_grouping,
+        coalesce(sex, 'Total') as sex,
+        coalesce(sen_provision, 'Total') as sen_provision,
+        coalesce(year_group, 'Total') as year_group,
+        count(*) as t_pupils,
+        count(attainment8) as t_att8_pupils,
+        sum(attainment8) as sum_att8,
+        sum(attainment8 * attainment8) as sum_att8_squared,
+        count(progress8) as t_p8_pupils,
+        sum(progress8) as sum_p8score,
+        sum(progress8 * progress8) as sum_p8score_squared,
+        sum(basics_4) as t_l2basics_94,
+        sum(basics_5) as t_l2basics_95,
+        count(ebacc_aps) as t_ebaccaps_pupils,
+        sum(ebacc_aps) as sum_ebaccaps
+    from pupils
+    group by grouping sets (
+        (social_care_group),
+        (social_care_group, phase_type_grouping),
+        (social_care_group, sex),
+        (social_care_group, sen_provision),
+        (social_care_group, year_group)
+    )
+)
+
+select
+    cast($academic_year as int) as academic_year,
+    social_care_group,
+    phase_type_grouping,
+    sex,
+    sen_provision,
+    year_group,
+    t_pupils,
+    t_att8_pupils,
+    sum_att8,
+    sum_att8_squared,
+    sum_att8 / nullif(t_att8_pupils, 0) as avg_att8,
+    t_p8_pupils,
+    sum_p8score,
+    sum_p8score_squared,
+    sum_p8score / nullif(t_p8_pupils, 0) as avg_p8score,
+    t_l2basics_94,
+    t_l2basics_95,
+    100 * cast(t_l2basics_94 as double) / t_pupils as pt_l2basics_94,
+    100 * cast(t_l2basics_95 as double) / t_pupils as pt_l2basics_95,
+    t_ebaccaps_pupils,
+    sum_ebaccaps,
+    sum_ebaccaps / nullif(t_ebaccaps_pupils, 0) as avg_ebaccaps
+from final
+order by social_care_group, phase_type_grouping, sex, sen_provision, year_group
