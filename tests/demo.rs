@@ -560,3 +560,170 @@ fn extract_needs_a_key_of_32_bytes_from_a_flag_the_environment_or_cwsw_toml() {
     );
     assert!(dir.path().join("warehouse/ledger.parquet").exists());
 }
+
+/// `cwsw run` writes every measure for every year and group label, `x` where the measure
+/// (or one of its columns) was not collected or the returns do not support the group,
+/// never 0 (issue 4; domain.md §2 lists the years).
+#[test]
+fn run_writes_every_measure_year_and_group_with_x_where_not_collected() {
+    let run = default_demo();
+    let measures = run.out.join("measures");
+    let labels = [
+        "All pupils comparison",
+        "CIN at 31 March",
+        "CINO at 31 March",
+        "CPPO at 31 March",
+        "CLA at 31 March",
+        "CLA 12 months at 31 March",
+        "CLA less than 12 months at 31 March",
+        "CIN at any point",
+        "CINO at any point",
+        "CPPO at any point",
+        "CLA at any point",
+        "Ever CIN - last 6 years",
+        "CWSW",
+        "Ever 6 CWSW",
+        "Never CIN - last 6 years",
+    ];
+    let years = [201819, 201920, 202021, 202122, 202223, 202324, 202425];
+    for measure in ["absence", "exclusions", "ks2", "ks4", "sen", "fsm", "ehe"] {
+        let rows = read_csv(&measures.join(format!("{measure}.csv")));
+        let headline = |year: i32, group: &str| {
+            let found: Vec<_> = rows
+                .iter()
+                .filter(|row| {
+                    row["academic_year"] == year.to_string()
+                        && row["social_care_group"] == group
+                        && ["phase_type_grouping", "sex", "sen_provision", "year_group"]
+                            .iter()
+                            .all(|column| row[*column] == "Total")
+                })
+                .collect();
+            assert_eq!(
+                found.len(),
+                1,
+                "{measure} {year} {group}: {} headline rows",
+                found.len()
+            );
+            found[0].clone()
+        };
+        for year in years {
+            for group in labels {
+                let row = headline(year, group);
+                let x = (measure == "absence" && year == 201920)
+                    || (measure == "ks2" && (year == 201920 || year == 202021))
+                    || group == "Ever 6 CWSW"
+                    || (group == "CWSW" && year < 202122)
+                    || (group.ends_with("last 6 years") && year < 202324);
+                assert_eq!(
+                    row["t_pupils"] == "x",
+                    x,
+                    "{measure} {year} {group}: t_pupils is {}",
+                    row["t_pupils"]
+                );
+                if measure == "ks4" && !x {
+                    let p8_missing = [201920, 202021, 202425].contains(&year);
+                    assert_eq!(row["avg_p8score"] == "x", p8_missing, "ks4 {year} {group}");
+                    assert_ne!(row["avg_att8"], "x", "ks4 {year} {group}");
+                }
+            }
+        }
+    }
+}
+
+/// `cwsw sql` answers ad-hoc SQL over the warehouse (and the cohort tables of the years
+/// asked for) as a table, CSV or JSON; `cwsw explain` prints a plan; `cwsw run` takes
+/// its settings and parameters from a config file, and refuses a parameter no query has.
+#[test]
+fn sql_explain_and_run_with_a_config() {
+    let run = default_demo();
+    let warehouse = run.out.join("warehouse");
+    let warehouse = warehouse.to_string_lossy().to_string();
+    let sql = "select academic_year, count(*) as pupils from pupil_terms \
+               where academic_year = 202122 group by academic_year";
+    let (csv, _) = cwsw(&[
+        "sql",
+        "--warehouse",
+        &warehouse,
+        "-c",
+        sql,
+        "--format",
+        "csv",
+    ]);
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("academic_year,pupils"));
+    let count: u64 = lines
+        .next()
+        .and_then(|line| line.split(',').nth(1))
+        .and_then(|count| count.parse().ok())
+        .expect("a count");
+    assert!(count > 1000, "{csv}");
+    let (json, _) = cwsw(&[
+        "sql",
+        "--warehouse",
+        &warehouse,
+        "-c",
+        sql,
+        "--format",
+        "json",
+    ]);
+    let object: serde_json::Value = serde_json::from_str(json.trim()).expect("one JSON object");
+    assert_eq!(object["academic_year"], 202122);
+    assert_eq!(object["pupils"], count);
+    let (table, _) = cwsw(&[
+        "sql",
+        "--warehouse",
+        &warehouse,
+        "--years",
+        "2021/22",
+        "-c",
+        "select social_care_group, supported from cohort_groups where social_care_group = 'CWSW'",
+    ]);
+    assert!(table.contains("CWSW") && table.contains("true"), "{table}");
+
+    let (plan, _) = cwsw(&["explain", "absence", "--warehouse", &warehouse]);
+    assert!(plan.contains("physical_plan"), "{plan}");
+
+    // CIN plans taken from 2019: CWSW is then supported from 2018/19... but the first
+    // census is 2019, so 2018/19 (census 2019) is supported and no year is x.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let measures = dir.path().join("m");
+    let config = dir.path().join("run.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "warehouse = {warehouse:?}\nmeasures = {:?}\nyears = \"2018/19..2019/20\"\n[parameters]\ncin_plans_from = 2019\n",
+            measures.to_string_lossy()
+        ),
+    )
+    .expect("config written");
+    let config = config.to_string_lossy().to_string();
+    cwsw(&["run", "--config", &config, "--measure", "fsm"]);
+    let rows = read_csv(&measures.join("fsm.csv"));
+    let cwsw_rows: Vec<_> = rows
+        .iter()
+        .filter(|row| {
+            row["social_care_group"] == "CWSW"
+                && row["sex"] == "Total"
+                && row["year_group"] == "Total"
+                && row["phase_type_grouping"] == "Total"
+                && row["sen_provision"] == "Total"
+        })
+        .collect();
+    assert_eq!(cwsw_rows.len(), 2);
+    assert!(
+        cwsw_rows.iter().all(|row| row["t_pupils"] != "x"),
+        "{cwsw_rows:?}"
+    );
+    assert!(
+        !measures.join("absence.csv").exists(),
+        "only the measure asked for"
+    );
+
+    let refused = Command::new(env!("CARGO_BIN_EXE_cwsw"))
+        .args(["run", "--config", &config, "--param", "no_such=1"])
+        .output()
+        .expect("cwsw runs");
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("no_such"));
+}

@@ -322,6 +322,7 @@ fn run(cli: Cli) -> Result<()> {
                     .as_deref()
                     .map(parse_bytes)
                     .transpose()?,
+                work_dir: None,
             };
             pipeline::run_measures(
                 &pipeline::RunRequest {
@@ -360,6 +361,7 @@ fn run(cli: Cli) -> Result<()> {
             let options = cwsw_engine::EngineOptions {
                 threads: 0,
                 memory_limit: memory_limit.as_deref().map(parse_bytes).transpose()?,
+                work_dir: None,
             };
             let output = pipeline::sql(
                 &warehouse,

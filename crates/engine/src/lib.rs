@@ -30,6 +30,7 @@ use arrow::array::{
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use chrono::NaiveDate;
 use cwsw_dictionary::{AcademicYear, days_since_epoch};
+use datafusion::dataframe::DataFrameWriteOptions;
 use datafusion::datasource::MemTable;
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
@@ -115,6 +116,9 @@ pub struct EngineOptions {
     pub threads: usize,
     /// Memory limit in bytes, spilling to disk beyond it; `None` for no limit.
     pub memory_limit: Option<usize>,
+    /// Where the run keeps its cohort tables and spill files (a private folder is made
+    /// inside it and removed afterwards); `None` for the system temporary folder.
+    pub work_dir: Option<PathBuf>,
 }
 
 /// The result of one measure over every year.
@@ -269,6 +273,36 @@ pub fn declared_schema(header: &QueryHeader) -> SchemaRef {
 pub struct Engine {
     context: SessionContext,
     queries: QuerySet,
+    work: WorkDir,
+}
+
+/// A private folder for the cohort tables of a run (row-level, pseudonymised), removed
+/// when the engine is dropped.
+struct WorkDir(PathBuf);
+
+impl WorkDir {
+    fn new(parent: Option<&Path>) -> Result<Self, EngineError> {
+        let parent = parent.map_or_else(std::env::temp_dir, Path::to_path_buf);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.subsec_nanos());
+        let path = parent.join(format!("cwsw-work-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&path).map_err(|source| EngineError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        Ok(Self(path))
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for WorkDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 fn query_error(query: &str) -> impl Fn(datafusion::error::DataFusionError) -> EngineError + '_ {
@@ -354,12 +388,21 @@ impl Engine {
                 .await
                 .map_err(query_error(&name))?;
         }
-        Ok(Self { context, queries })
+        let work = WorkDir::new(options.work_dir.as_deref())?;
+        Ok(Self {
+            context,
+            queries,
+            work,
+        })
     }
 
     /// An engine over an existing session (the `.slt` harness registers its own tables).
-    pub fn with_context(context: SessionContext, queries: QuerySet) -> Self {
-        Self { context, queries }
+    pub fn with_context(context: SessionContext, queries: QuerySet) -> Result<Self, EngineError> {
+        Ok(Self {
+            context,
+            queries,
+            work: WorkDir::new(None)?,
+        })
     }
 
     /// The session, for ad-hoc SQL.
@@ -380,6 +423,22 @@ impl Engine {
         parameters: &[(&str, ScalarValue)],
     ) -> Result<Vec<RecordBatch>, EngineError> {
         let name = &query.header.name;
+        let frame = self.frame(query, parameters).await?;
+        let batches = frame.collect().await.map_err(query_error(name))?;
+        let declared = declared_schema(&query.header);
+        batches
+            .into_iter()
+            .map(|batch| conform(name, &declared, &batch))
+            .collect()
+    }
+
+    /// A query planned with its parameters bound (each one its header declares).
+    async fn frame(
+        &self,
+        query: &Query,
+        parameters: &[(&str, ScalarValue)],
+    ) -> Result<datafusion::dataframe::DataFrame, EngineError> {
+        let name = &query.header.name;
         let values: Vec<(String, ScalarValue)> = query
             .header
             .parameters
@@ -395,19 +454,12 @@ impl Engine {
                     })
             })
             .collect::<Result<_, _>>()?;
-        let frame = self
-            .context
+        self.context
             .sql(&query.sql)
             .await
             .map_err(query_error(name))?
             .with_param_values(values)
-            .map_err(query_error(name))?;
-        let batches = frame.collect().await.map_err(query_error(name))?;
-        let declared = declared_schema(&query.header);
-        batches
-            .into_iter()
-            .map(|batch| conform(name, &declared, &batch))
-            .collect()
+            .map_err(query_error(name))
     }
 
     /// The parameter values of a year with a run's overrides applied; an override must
@@ -448,36 +500,67 @@ impl Engine {
         progress: &mut dyn FnMut(&str),
         timings: &mut Vec<QueryTiming>,
     ) -> Result<(), EngineError> {
-        let mut tables: BTreeMap<String, (SchemaRef, Vec<RecordBatch>)> = BTreeMap::new();
+        // Each year's result streams to a Parquet part in the work folder, so a
+        // national-scale cohort (tens of millions of rows) never sits in memory.
+        let mut tables: BTreeMap<String, SchemaRef> = BTreeMap::new();
         for query in self.queries.cohorts() {
-            let timing = Timer::start(&query.header.name);
+            let name = &query.header.name;
+            let timing = Timer::start(name);
             let schema = declared_schema(&query.header);
-            let entry = tables
-                .entry(query.header.table.clone())
-                .or_insert_with(|| (schema.clone(), Vec::new()));
-            if entry.0 != schema {
+            let table = &query.header.table;
+            if tables
+                .entry(table.clone())
+                .or_insert_with(|| schema.clone())
+                != &schema
+            {
                 return Err(EngineError::Query {
-                    query: query.header.name.clone(),
+                    query: name.clone(),
                     message: format!(
-                        "its output differs from the other queries registered as `{}`",
-                        query.header.table
+                        "its output differs from the other queries registered as `{table}`"
                     ),
                 });
             }
+            let folder = self.work.path().join(table);
+            std::fs::create_dir_all(&folder).map_err(|source| EngineError::Io {
+                path: folder.clone(),
+                source,
+            })?;
             for year in years {
-                progress(&format!("cohort {} {year}", query.header.name));
+                progress(&format!("cohort {name} {year}"));
                 let values = self.parameters(*year, overrides)?;
-                entry.1.extend(self.execute(query, &borrow(&values)).await?);
+                let frame = self.frame(query, &borrow(&values)).await?;
+                check_schema(name, &schema, frame.schema().as_arrow())?;
+                let part = folder.join(format!("part-{name}-{}.parquet", year.time_period()));
+                frame
+                    .write_parquet(
+                        &part.to_string_lossy(),
+                        DataFrameWriteOptions::new().with_single_file_output(true),
+                        None,
+                    )
+                    .await
+                    .map_err(query_error(name))?;
             }
             timings.push(timing.stop());
         }
-        for (name, (schema, batches)) in tables {
-            let table = MemTable::try_new(schema, vec![batches]).map_err(query_error(&name))?;
+        for (name, schema) in tables {
             // Re-running replaces the previous tables.
             let _ = self.context.deregister_table(name.as_str());
-            self.context
-                .register_table(name.as_str(), Arc::new(table))
-                .map_err(query_error(&name))?;
+            let folder = self.work.path().join(&name);
+            let has_parts =
+                std::fs::read_dir(&folder).is_ok_and(|mut parts| parts.next().is_some());
+            if has_parts {
+                let mut location = folder.to_string_lossy().to_string();
+                location.push('/');
+                self.context
+                    .register_parquet(name.as_str(), &location, ParquetReadOptions::default())
+                    .await
+                    .map_err(query_error(&name))?;
+            } else {
+                let table = MemTable::try_new(schema, vec![vec![]]).map_err(query_error(&name))?;
+                self.context
+                    .register_table(name.as_str(), Arc::new(table))
+                    .map_err(query_error(&name))?;
+            }
         }
         Ok(())
     }
@@ -797,15 +880,10 @@ fn complete(
     Ok(result)
 }
 
-/// Checks a batch's columns against the declared ones and casts it to their types.
-fn conform(
-    query: &str,
-    declared: &SchemaRef,
-    batch: &RecordBatch,
-) -> Result<RecordBatch, EngineError> {
-    let found = batch.schema();
-    if found.fields().len() != declared.fields().len() {
-        let position = found.fields().len().min(declared.fields().len()) + 1;
+/// Checks a result's columns against the declared ones: the same names in the same
+/// order, each of a type that may stand for the declared one.
+fn check_schema(query: &str, declared: &Schema, found: &Schema) -> Result<(), EngineError> {
+    let mismatch = |position: usize| {
         let describe = |schema: &Schema| {
             schema
                 .fields()
@@ -814,29 +892,40 @@ fn conform(
                     (field.name().clone(), field.data_type().to_string())
                 })
         };
-        let (found_name, found_type) = describe(&found);
-        let (declared_name, declared_type) = describe(declared);
-        return Err(EngineError::Schema(Box::new(SchemaMismatch {
+        let (found, found_type) = describe(found);
+        let (declared, declared_type) = describe(declared);
+        EngineError::Schema(Box::new(SchemaMismatch {
             query: query.to_string(),
             position,
-            found: found_name,
+            found,
             found_type,
-            declared: declared_name,
+            declared,
             declared_type,
-        })));
-    }
-    let mut columns = Vec::with_capacity(batch.num_columns());
+        }))
+    };
     for (position, (field, wanted)) in found.fields().iter().zip(declared.fields()).enumerate() {
         if field.name() != wanted.name() || !compatible(field.data_type(), wanted.data_type()) {
-            return Err(EngineError::Schema(Box::new(SchemaMismatch {
-                query: query.to_string(),
-                position: position + 1,
-                found: field.name().clone(),
-                found_type: field.data_type().to_string(),
-                declared: wanted.name().clone(),
-                declared_type: wanted.data_type().to_string(),
-            })));
+            return Err(mismatch(position + 1));
         }
+    }
+    if found.fields().len() != declared.fields().len() {
+        return Err(mismatch(
+            found.fields().len().min(declared.fields().len()) + 1,
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a batch's columns against the declared ones and casts it to their types.
+fn conform(
+    query: &str,
+    declared: &SchemaRef,
+    batch: &RecordBatch,
+) -> Result<RecordBatch, EngineError> {
+    let found = batch.schema();
+    check_schema(query, declared, &found)?;
+    let mut columns = Vec::with_capacity(batch.num_columns());
+    for (position, wanted) in declared.fields().iter().enumerate() {
         let column =
             arrow::compute::cast(batch.column(position), wanted.data_type()).map_err(|error| {
                 EngineError::Query {

@@ -37,6 +37,7 @@ impl Harness {
         let context = Engine::session(&EngineOptions {
             threads: 2,
             memory_limit: None,
+            work_dir: None,
         })
         .map_err(|e| error(&e))?;
         let dictionary = Dictionary::embedded().map_err(|e| error(&e))?;
@@ -67,7 +68,7 @@ impl Harness {
             .build()
             .map_err(|e| error(&e))?;
         Ok(Self {
-            engine: Engine::with_context(context, queries),
+            engine: Engine::with_context(context, queries).map_err(|e| error(&e))?,
             runtime,
         })
     }
