@@ -9,6 +9,8 @@
 -- parameters:
 --   academic_year: int32, the academic year as EES time_period (202122)
 --   census_year: int32, the calendar year of the spring (January) census in the academic year (2022)
+--   year_start: date, 1 August starting the academic year
+--   year_end: date, 31 July ending it
 -- output:
 --   academic_year: int32, the academic year (202122)
 --   pupil_id: string, pseudonymised pupil
@@ -49,6 +51,9 @@ records as (
     from pupil_terms
     cross join spring_census
     where pupil_terms.academic_year = $academic_year
+      -- On roll at some point of the year (a census also lists later joiners).
+      and (pupil_terms.entry_date is null or pupil_terms.entry_date <= $year_end)
+      and (pupil_terms.leaving_date is null or pupil_terms.leaving_date >= $year_start)
 ),
 
 chosen as (

@@ -1,10 +1,10 @@
 -- name: exclusions
 -- title: Pupils with one or more suspensions and with a permanent exclusion, by social care group
 -- kind: measure
--- implements: "domain.md §2 (permanent exclusion and suspension: pupils ÷ t_pupils, EES column names)"
+-- implements: "domain.md §2 (permanent exclusion and suspension: pupils ÷ t_pupils, EES column names) and §5 (spring census denominator; FIXD and SUSP de-duplicated)"
 -- grain: one row per academic year, social care group and breakdown (Total, or one of phase_type_grouping, sex, sen_provision, year_group)
 -- numerator: pupils with at least one suspension (FIXD, SUSP); pupils with a permanent exclusion (PERM); suspensions
--- denominator: pupils in the group on a school census in the year
+-- denominator: pupils in the group on roll at the spring census
 -- parameters:
 --   academic_year: int32, the academic year as EES time_period (202122)
 -- output:
@@ -14,7 +14,7 @@
 --   sex: string, Total, Female, Male or Unknown
 --   sen_provision: string, Total, No identified SEN, SEN support, EHC plan or Unknown
 --   year_group: string, Total, Reception, Year 1 … or Unknown
---   t_pupils: int64, pupils in the group on a school census in the year
+--   t_pupils: int64, pupils in the group on roll at the spring census
 --   t_perm_excl: int64, pupils permanently excluded in the year
 --   t_one_plus_sus: int64, pupils with one or more suspensions in the year
 --   t_suspensions: int64, suspensions in the year
@@ -45,9 +45,12 @@ members as (
 ),
 
 characteristics as (
+    -- The denominator is the pupils on roll at the spring (January) census day
+    -- (domain.md §5: exclusion and suspension rates).
     select pupil_id, phase_type_grouping, sex, sen_provision, year_group
     from pupil_years
     where academic_year = $academic_year
+      and on_spring_census
 ),
 
 pupils as (

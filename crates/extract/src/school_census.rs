@@ -454,10 +454,14 @@ fn read_linked(
                     let Some(category) = category else {
                         return Err(row.reject(rules::REQUIRED_MISSING, "`category` has no valid code, and an exclusion cannot be counted without one", "category", None));
                     };
+                    // FIXD became SUSP in 2020: a summer 2019/20 suspension arrives as
+                    // FIXD in the autumn 2020 census and as SUSP in spring 2021, and is
+                    // one suspension (domain.md §5).
+                    let same_category = if category == "FIXD" { "SUSP" } else { category };
                     let key = compact_key(&(
                         pupil.as_str(),
                         cwsw_dictionary::days_since_epoch(start),
-                        category,
+                        same_category,
                     ));
                     // A repeat within the file is found once every slice of the census
                     // is read (`drop_repeated_exclusions`); a repeat in a later census
@@ -581,6 +585,8 @@ fn read_pupils(
     let sex = column("sex").or_else(|| column("gender"));
     let nc_year = column("ncyearactual").or_else(|| column("ncyearleaving"));
     let sen = column("senprovision");
+    let entry = column("entrydate");
+    let leaving = column("leavingdate");
     let possible = column("termlysessionspossible");
     let authorised = column("termlysessionsauthorised");
     let unauthorised = column("termlysessionsunauthorised");
@@ -654,6 +660,36 @@ fn read_pupils(
             );
             continue;
         };
+        // The enrolment's dates say whether the pupil was on roll in the year a row
+        // describes: a census also lists pupils who joined after that term.
+        let mut enrolment = [None; 2];
+        let mut bad_date = None;
+        for (slot, (name, column)) in [("entrydate", entry), ("leavingdate", leaving)]
+            .into_iter()
+            .enumerate()
+        {
+            let text = field(&record, column);
+            if text.is_empty() {
+                continue;
+            }
+            match parse_date(text) {
+                Some(date) => enrolment[slot] = Some(date),
+                None => {
+                    bad_date = Some((name, text.to_string()));
+                    break;
+                }
+            }
+        }
+        if let Some((name, text)) = bad_date {
+            reject(
+                context,
+                rules::DATE_INVALID,
+                format!("`{name}` is `{text}`, not a date (YYYY-Mon-DD HH:MM:SS)"),
+                name,
+                Some(&text),
+            );
+            continue;
+        }
         let mut sessions = [None; 6];
         let mut bad = None;
         for (slot, (name, column)) in [
@@ -727,8 +763,11 @@ fn read_pupils(
             );
             continue;
         }
-        if !seen.insert(compact_key(&(pupil_id.as_str(), school))) {
-            context.audit.report(rules::DUPLICATE, relative, here.clone(), source_table, format!("the pupil appears twice at school {school} in the {census} census: the second row is dropped"), "upn", None);
+        // A pupil who left and rejoined the school has a row per enrolment; only the
+        // same enrolment twice is a repeat.
+        let entry_day = enrolment[0].map(cwsw_dictionary::days_since_epoch);
+        if !seen.insert(compact_key(&(pupil_id.as_str(), school, entry_day))) {
+            context.audit.report(rules::DUPLICATE, relative, here.clone(), source_table, format!("the pupil appears twice at school {school} with the same entry date in the {census} census: the second row is dropped"), "upn", None);
             context
                 .audit
                 .count(relative, source_table, Outcome::Deduplicated);
@@ -794,6 +833,8 @@ fn read_pupils(
                 Value::from(total_possible),
                 Value::from(total_authorised),
                 Value::from(total_unauthorised),
+                Value::from(enrolment[0]),
+                Value::from(enrolment[1]),
             ],
         )?;
         context
@@ -842,7 +883,7 @@ mod tests {
 /// census carried it (then it is counted as de-duplicated, not written).
 #[derive(Debug, Clone)]
 pub(crate) struct ExclusionRow {
-    /// Key of (pupil, start date, category).
+    /// Key of (pupil, start date, category, FIXD counted as SUSP).
     pub(crate) key: u128,
     /// Where it was read: the file's place in the census, and the line.
     order: (usize, u64),

@@ -879,6 +879,12 @@ fn simulate_school_career(
         .iter()
         .any(|episode| !episode.referral_nfa);
     while t <= present_to {
+        // A child arriving in the weeks before year 7 starts at the secondary school:
+        // a primary spell ending 40 days before year 7 would end before it began.
+        if !special && t < year7_start && t >= year7_start - Duration::days(40) {
+            t = year7_start;
+            school = choose(rng, t);
+        }
         let mut next_break = present_to;
         let mut reason = "end";
         if !special && t < year7_start && year7_start <= present_to {
@@ -915,11 +921,14 @@ fn simulate_school_career(
                 let length = rng.random_range(120..=700);
                 let back = next_break + Duration::days(length);
                 let reason = draw::weighted(rng, EHE_REASONS);
-                child.home_education.push(HomeEducation {
-                    start: next_break + Duration::days(1),
-                    end: (returns && back <= present_to.min(window_last)).then_some(back),
-                    reason,
-                });
+                // The register holds what has happened by the last year simulated.
+                if next_break < window_last {
+                    child.home_education.push(HomeEducation {
+                        start: next_break + Duration::days(1),
+                        end: (returns && back <= present_to.min(window_last)).then_some(back),
+                        reason,
+                    });
+                }
                 if returns && back <= present_to {
                     t = back + Duration::days(1);
                     school = choose(rng, t);

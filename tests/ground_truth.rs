@@ -1,0 +1,1621 @@
+//! Ground truth (issue 4): the synthetic generator knows every pupil's true sessions,
+//! exclusions, results and social-care history. For a seeded synthetic LA this test
+//! writes the returns, extracts them with a fresh key, runs every measure, and computes
+//! the headline row (every breakdown `Total`) of every measure for every year and group
+//! directly from the `Population`, in plain Rust and without reading the warehouse. The
+//! two must be equal: counts exactly, sums of scores to 1e-6. It also compares each
+//! group's members, in pupils, with the `cohort` table the engine registers.
+//!
+//! The truth is mirrored from what the returns can know wherever the returns hide it by
+//! design (each such place says so and cites `crates/synth/src/write.rs`); everywhere
+//! else it is the generator's own history, so a difference is a bug in the writer,
+//! extract or the SQL. The definitions followed are domain.md §1 (groups) and §2
+//! (measures), as `queries/` states them.
+//!
+//! Dates are compared as days since 1970 (`days_since_epoch`), the root package having
+//! no direct `chrono` dependency.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+use std::ops::RangeInclusive;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
+use arrow::datatypes::{DataType, Field, Float64Type, Int32Type, Int64Type, Schema};
+use cwsw_dictionary::{AcademicYear, Dictionary, Term, days_since_epoch as day, upn};
+use cwsw_engine::{Engine, EngineOptions, QuerySet, RunOutput};
+use cwsw_extract::{ExtractOptions, ExtractSummary, PseudonymisationKey, Pseudonymiser};
+use cwsw_synth::calendar::{Census, CensusTerm};
+use cwsw_synth::{CareEpisode, Child, Enrolment, Population, SenProvision, SynthOptions};
+
+/// Days since 1970-01-01.
+type Day = i32;
+
+/// Pupils of the synthetic LA: about 250 per year group, 6,250 children in all.
+const PUPILS: usize = 3000;
+
+/// The first CIN census year holding CIN plan dates (domain.md §1).
+const CIN_PLANS_FROM: i32 = 2022;
+
+// ---------------------------------------------------------------------------------
+// The groups (domain.md §1), as social_care_groups.sql labels them.
+// ---------------------------------------------------------------------------------
+
+const ALL_PUPILS: &str = "All pupils comparison";
+const CIN: &str = "CIN at 31 March";
+const CINO: &str = "CINO at 31 March";
+const CPPO: &str = "CPPO at 31 March";
+const CLA: &str = "CLA at 31 March";
+const CLA_12: &str = "CLA 12 months at 31 March";
+const CLA_LESS: &str = "CLA less than 12 months at 31 March";
+const CIN_ANY: &str = "CIN at any point";
+const CINO_ANY: &str = "CINO at any point";
+const CPPO_ANY: &str = "CPPO at any point";
+const CLA_ANY: &str = "CLA at any point";
+const EVER_CIN: &str = "Ever CIN - last 6 years";
+const CWSW: &str = "CWSW";
+const EVER_6_CWSW: &str = "Ever 6 CWSW";
+const NEVER_CIN: &str = "Never CIN - last 6 years";
+
+const GROUPS: [&str; 15] = [
+    ALL_PUPILS,
+    CIN,
+    CINO,
+    CPPO,
+    CLA,
+    CLA_12,
+    CLA_LESS,
+    CIN_ANY,
+    CINO_ANY,
+    CPPO_ANY,
+    CLA_ANY,
+    EVER_CIN,
+    CWSW,
+    EVER_6_CWSW,
+    NEVER_CIN,
+];
+
+/// The dates and collection years of one academic year (domain.md §1, §5; the values
+/// crates/engine binds as parameters, worked out again here).
+struct Year {
+    year: AcademicYear,
+    time_period: i32,
+    /// The CIN census and SSDA903 collection year ending on this year's 31 March.
+    census_year: i32,
+    /// 31 March.
+    reference: Day,
+    /// 1 April before it: the start of the collection year.
+    period_start: Day,
+    /// 1 August and 31 July.
+    first_day: Day,
+    last_day: Day,
+    /// The first of the six collection years ending on 31 March, and its 1 April.
+    lookback_census_year: i32,
+    lookback_start: Day,
+    /// The spring (January) census day.
+    spring_census: Day,
+    /// Compulsory school age for absence: 5 to 15 at 31 August before the year.
+    compulsory_from: Day,
+    compulsory_to: Day,
+}
+
+impl Year {
+    fn new(year: AcademicYear) -> Self {
+        let start = year.start_year();
+        Self {
+            year,
+            time_period: year.time_period(),
+            census_year: year.end_year(),
+            reference: day(year.reference_date()),
+            period_start: day(year.period_start()),
+            first_day: day(year.first_day()),
+            last_day: day(year.last_day()),
+            lookback_census_year: year.end_year() - 5,
+            lookback_start: day(AcademicYear::starting(start - 5).period_start()),
+            spring_census: day(census(year, CensusTerm::Spring).day()),
+            compulsory_from: day(year.compulsory_birth_from()),
+            compulsory_to: day(year.compulsory_birth_to()),
+        }
+    }
+
+    /// The same dates for another collection year (for links through earlier returns).
+    fn of_census(census_year: i32) -> Self {
+        Self::new(AcademicYear::starting(census_year - 1))
+    }
+}
+
+/// A census of the calendar year ending the academic year.
+fn census(year: AcademicYear, term: CensusTerm) -> Census {
+    Census {
+        year: year.end_year(),
+        term,
+    }
+}
+
+/// The census carrying a term's attendance, one term in arrears (domain.md §5; the
+/// spring census carries autumn).
+fn census_carrying(year: AcademicYear, term: Term) -> Census {
+    match term {
+        Term::Autumn => census(year, CensusTerm::Spring),
+        Term::Spring => census(year, CensusTerm::Summer),
+        Term::Summer => census(year, CensusTerm::Autumn),
+    }
+}
+
+/// Whether the returns held support a group in a year (group_years.sql; domain.md §1:
+/// the six-year groups need six census years, the CWSW groups CIN plans).
+fn supported(group: &str, year: &Year, held: &RangeInclusive<i32>) -> bool {
+    let has_year = held.contains(&year.census_year);
+    let has_window = (year.lookback_census_year..=year.census_year).all(|c| held.contains(&c));
+    match group {
+        ALL_PUPILS => true,
+        EVER_CIN | NEVER_CIN => has_window,
+        CWSW => has_year && year.census_year >= CIN_PLANS_FROM,
+        EVER_6_CWSW => has_window && year.lookback_census_year >= CIN_PLANS_FROM,
+        _ => has_year,
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Facts about a child.
+// ---------------------------------------------------------------------------------
+
+/// Calendar year and month of a date (from its ISO text: no chrono here).
+fn year_month(date: impl fmt::Display) -> (i32, u32) {
+    let text = date.to_string();
+    let year = text
+        .get(..4)
+        .and_then(|y| y.parse().ok())
+        .expect("an ISO date");
+    let month = text
+        .get(5..7)
+        .and_then(|m| m.parse().ok())
+        .expect("an ISO date");
+    (year, month)
+}
+
+/// National Curriculum year (reception 0) in an academic year, by birth cohort
+/// (1 September to 31 August), as the census writes `ncyearactual`.
+fn nc_year(child: &Child, year: AcademicYear) -> i32 {
+    let (birth_year, month) = year_month(child.birth_date);
+    let cohort = if month >= 9 {
+        birth_year
+    } else {
+        birth_year - 1
+    };
+    year.start_year() - cohort - 5
+}
+
+/// On roll at some school of the LA on a day.
+fn on_roll_on(child: &Child, date: Day) -> bool {
+    child.enrolments.iter().any(|enrolment| {
+        day(enrolment.entry) <= date && enrolment.leaving.is_none_or(|left| day(left) >= date)
+    })
+}
+
+/// A pupil of the academic year: on roll at some point from 1 August to 31 July. This is
+/// the population of All pupils comparison, Never CIN and the measures over "pupils on a
+/// school census in the year" (exclusions, ehe). The census rows carry entry and leaving
+/// dates, so the returns know it; a census row of a pupil who was not on roll in the
+/// term it describes (a leaver listed for the exclusions it carries, a September
+/// starter on the October census) does not make a pupil of the year.
+fn pupil_of_year(child: &Child, year: &Year) -> bool {
+    child.enrolments.iter().any(|enrolment| {
+        day(enrolment.entry) <= year.last_day
+            && enrolment
+                .leaving
+                .is_none_or(|left| day(left) >= year.first_day)
+    })
+}
+
+/// Short breaks (legal status V3, V4) are respite, not care (domain.md §1).
+fn respite(episode: &CareEpisode) -> bool {
+    matches!(episode.legal_status, "V3" | "V4")
+}
+
+/// Whether a period from `start` to `end` (open if none) overlaps `from..=to`.
+fn overlaps(start: Day, end: Option<Day>, from: Day, to: Day) -> bool {
+    start <= to && end.is_none_or(|end| end >= from)
+}
+
+/// Whether a period is open on a day: started by it and not ended by it (domain.md §1:
+/// CPP start ≤ 31 March < end).
+fn open_on(start: Day, end: Option<Day>, date: Day) -> bool {
+    start <= date && end.is_none_or(|end| end > date)
+}
+
+// Linking a child to a pupil. The CIN census and the SSDA903 header carry the UPN only
+// for a child of school age: write.rs writes it when the birth year + 5 is before the
+// collection year, `UN1` otherwise. So a child of a group has a pupil only through a
+// return that carried the UPN; the truth mirrors that, since no return can link a
+// younger child (by design, not a bug).
+
+fn upn_written(child: &Child, census_year: i32) -> bool {
+    year_month(child.birth_date).0 + 5 < census_year
+}
+
+/// The child is in a year's CIN census: an episode (ReferralNFA too) open on some day of
+/// the collection year (write.rs `write_cin_census`).
+fn in_cin_census(child: &Child, year: &Year) -> bool {
+    child.cin_episodes.iter().any(|episode| {
+        overlaps(
+            day(episode.referral),
+            episode.closure.map(day),
+            year.period_start,
+            year.reference,
+        )
+    })
+}
+
+/// The child is in a year's SSDA903: an episode (respite too) open on some day of the
+/// collection year (write.rs `write_ssda903`).
+fn in_ssda903(child: &Child, year: &Year) -> bool {
+    child.care_episodes.iter().any(|episode| {
+        overlaps(
+            day(episode.start),
+            episode.end.map(day),
+            year.period_start,
+            year.reference,
+        )
+    })
+}
+
+/// The child's pupil is known from a collection year's returns.
+fn linked_in(child: &Child, census_year: i32) -> bool {
+    let year = Year::of_census(census_year);
+    upn_written(child, census_year) && (in_cin_census(child, &year) || in_ssda903(child, &year))
+}
+
+/// The child's pupil is known from some return of the six years (the six-year groups
+/// link through any of them: social_care_groups.sql `window_pupils`).
+fn linked_in_window(child: &Child, year: &Year, held: &RangeInclusive<i32>) -> bool {
+    (year.lookback_census_year..=year.census_year)
+        .filter(|c| held.contains(c))
+        .any(|c| linked_in(child, c))
+}
+
+// ---------------------------------------------------------------------------------
+// A child's social care groups in a year (domain.md §1; social_care_groups.sql).
+// ---------------------------------------------------------------------------------
+
+/// What the child's history says about one year, before the hierarchy. A census lists
+/// an end date only once it has passed its 31 March (write.rs `known`), so a blank end
+/// reads as open, which is what the truth says on that day: the 31 March and
+/// any-point groups need no mirroring. Earlier returns of the six years hold their own
+/// episodes, so every period open on some day of the six years is in one of them.
+struct SocialCare {
+    /// An episode (not ReferralNFA) open at 31 March.
+    in_need: bool,
+    /// An episode (not ReferralNFA) open on some day of the collection year.
+    in_need_any_point: bool,
+    /// A child protection plan open at 31 March.
+    protection_plan: bool,
+    /// A child protection plan open on some day of the collection year.
+    protection_plan_any_point: bool,
+    /// Looked after at 31 March: the start of the spell of care then.
+    looked_after_since: Option<Day>,
+    /// Looked after (respite aside) on some day of the collection year.
+    looked_after_any_point: bool,
+    /// A CIN plan open at 31 March.
+    cin_plan: bool,
+    /// In need, on a plan or looked after on some day of the six collection years.
+    ever_in_need: bool,
+    /// On a CIN or child protection plan on some day of the six collection years.
+    ever_on_plan: bool,
+}
+
+/// The start of the spell of care a child is in on a day: episodes (respite aside) chain
+/// while each starts on or before the day the previous ended (the returns carry DECOM
+/// and DEC, so a spell is visible: social_care_groups.sql `care_spells`).
+fn spell_start_on(child: &Child, date: Day) -> Option<Day> {
+    let mut episodes: Vec<(Day, Option<Day>)> = child
+        .care_episodes
+        .iter()
+        .filter(|episode| !respite(episode))
+        .map(|episode| (day(episode.start), episode.end.map(day)))
+        .collect();
+    episodes.sort();
+    let mut spell_start = None;
+    let mut previous_end: Option<Day> = None;
+    for (start, end) in episodes {
+        if previous_end.is_none_or(|previous| start > previous) {
+            spell_start = Some(start);
+        }
+        if open_on(start, end, date) {
+            return spell_start;
+        }
+        // An open episode ends every chain: nothing can follow it.
+        previous_end = end;
+        if end.is_none() {
+            break;
+        }
+    }
+    None
+}
+
+fn social_care(child: &Child, year: &Year) -> SocialCare {
+    let (reference, period_start) = (year.reference, year.period_start);
+    // ReferralNFA is not in need (domain.md §1).
+    let episodes: Vec<(Day, Option<Day>)> = child
+        .cin_episodes
+        .iter()
+        .filter(|episode| !episode.referral_nfa)
+        .map(|episode| (day(episode.referral), episode.closure.map(day)))
+        .collect();
+    let protection: Vec<(Day, Option<Day>)> = child
+        .cin_episodes
+        .iter()
+        .flat_map(|episode| &episode.protection_plans)
+        .map(|plan| (day(plan.plan.start), plan.plan.end.map(day)))
+        .collect();
+    let cin_plans: Vec<(Day, Option<Day>)> = child
+        .cin_episodes
+        .iter()
+        .flat_map(|episode| &episode.cin_plans)
+        .map(|plan| (day(plan.start), plan.end.map(day)))
+        .collect();
+    let care: Vec<(Day, Option<Day>)> = child
+        .care_episodes
+        .iter()
+        .filter(|episode| !respite(episode))
+        .map(|episode| (day(episode.start), episode.end.map(day)))
+        .collect();
+    let open_at_reference = |periods: &[(Day, Option<Day>)]| {
+        periods
+            .iter()
+            .any(|(start, end)| open_on(*start, *end, reference))
+    };
+    let open_between = |periods: &[(Day, Option<Day>)], from: Day| {
+        periods
+            .iter()
+            .any(|(start, end)| overlaps(*start, *end, from, reference))
+    };
+    let six_years = year.lookback_start;
+    SocialCare {
+        in_need: open_at_reference(&episodes),
+        in_need_any_point: open_between(&episodes, period_start),
+        protection_plan: open_at_reference(&protection),
+        protection_plan_any_point: open_between(&protection, period_start),
+        looked_after_since: spell_start_on(child, reference),
+        looked_after_any_point: open_between(&care, period_start),
+        cin_plan: open_at_reference(&cin_plans),
+        ever_in_need: open_between(&episodes, six_years)
+            || open_between(&protection, six_years)
+            || open_between(&care, six_years),
+        ever_on_plan: open_between(&cin_plans, six_years) || open_between(&protection, six_years),
+    }
+}
+
+/// The groups a child is in for a year, with the hierarchy CLA > CPP > CIN making CINO,
+/// CPPO and CLA exclusive, at 31 March and at any point (domain.md §1). CWSW is the
+/// role extension's plan-based cohort: a CIN or child protection plan at 31 March,
+/// children looked after reported beside it, not inside (domain.md §1, VSH cohort).
+fn child_groups(care: &SocialCare, year: &Year) -> Vec<&'static str> {
+    let mut groups = Vec::new();
+    let looked_after = care.looked_after_since.is_some();
+    if care.in_need || care.protection_plan || looked_after {
+        groups.push(CIN);
+        if looked_after {
+            groups.push(CLA);
+        } else if care.protection_plan {
+            groups.push(CPPO);
+        } else {
+            groups.push(CINO);
+        }
+    }
+    if let Some(since) = care.looked_after_since {
+        // Looked after throughout the collection year: since its 1 April or before.
+        groups.push(if since <= year.period_start {
+            CLA_12
+        } else {
+            CLA_LESS
+        });
+    }
+    if care.in_need_any_point || care.protection_plan_any_point || care.looked_after_any_point {
+        groups.push(CIN_ANY);
+        if care.looked_after_any_point {
+            groups.push(CLA_ANY);
+        } else if care.protection_plan_any_point {
+            groups.push(CPPO_ANY);
+        } else {
+            groups.push(CINO_ANY);
+        }
+    }
+    if (care.cin_plan || care.protection_plan) && !looked_after {
+        groups.push(CWSW);
+    }
+    groups
+}
+
+/// Each group's members in a year, as children (their index), counting only those
+/// whose pupil the returns link (measures count pupils). All pupils comparison is every
+/// pupil of the year; Never CIN - last 6 years is the pupils not (linked and) in need
+/// in the six years.
+fn membership(
+    population: &Population,
+    year: &Year,
+    held: &RangeInclusive<i32>,
+) -> BTreeMap<&'static str, BTreeSet<usize>> {
+    let mut members: BTreeMap<&'static str, BTreeSet<usize>> = GROUPS
+        .iter()
+        .map(|group| (*group, BTreeSet::new()))
+        .collect();
+    for child in &population.children {
+        let care = social_care(child, year);
+        let pupil = pupil_of_year(child, year);
+        let linked_window = linked_in_window(child, year, held);
+        if pupil {
+            members
+                .get_mut(ALL_PUPILS)
+                .expect("group")
+                .insert(child.index);
+            if !(care.ever_in_need && linked_window) {
+                members
+                    .get_mut(NEVER_CIN)
+                    .expect("group")
+                    .insert(child.index);
+            }
+        }
+        if linked_in(child, year.census_year) {
+            for group in child_groups(&care, year) {
+                members.get_mut(group).expect("group").insert(child.index);
+            }
+        }
+        if linked_window {
+            if care.ever_in_need {
+                members
+                    .get_mut(EVER_CIN)
+                    .expect("group")
+                    .insert(child.index);
+            }
+            // CIN plans before the 2022 census are not in the returns; the group is not
+            // supported while its six years reach before then, so never compared here.
+            if care.ever_on_plan && care.looked_after_since.is_none() {
+                members
+                    .get_mut(EVER_6_CWSW)
+                    .expect("group")
+                    .insert(child.index);
+            }
+        }
+    }
+    members
+}
+
+// ---------------------------------------------------------------------------------
+// The measures (domain.md §2), one truth function each.
+// ---------------------------------------------------------------------------------
+
+/// A result cell.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Cell {
+    /// Null: `x` (not collected, or the group not supported that year).
+    Null,
+    Int(i64),
+    Float(f64),
+}
+
+impl Cell {
+    fn same(self, other: Cell) -> bool {
+        match (self, other) {
+            (Cell::Null, Cell::Null) => true,
+            (Cell::Int(a), Cell::Int(b)) => a == b,
+            (Cell::Float(a), Cell::Float(b)) => (a - b).abs() <= 1e-6,
+            (Cell::Int(a), Cell::Float(b)) | (Cell::Float(b), Cell::Int(a)) => {
+                (a as f64 - b).abs() <= 1e-6
+            }
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for Cell {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Cell::Null => write!(f, "null (x)"),
+            Cell::Int(value) => write!(f, "{value}"),
+            Cell::Float(value) => write!(f, "{value:.6}"),
+        }
+    }
+}
+
+type Values = Vec<(&'static str, Cell)>;
+
+/// A measure: its name and the headline columns compared, the years it was not
+/// collected (all `x`) and columns not collected in some years (domain.md §2, `x`
+/// values), and its truth.
+struct Measure {
+    name: &'static str,
+    columns: &'static [&'static str],
+    not_collected: &'static [i32],
+    not_collected_columns: &'static [(&'static str, &'static [i32])],
+    truth: fn(&Population, &Year, &BTreeSet<usize>) -> Values,
+}
+
+const MEASURES: &[Measure] = &[
+    Measure {
+        name: "absence",
+        columns: &[
+            "t_pupils",
+            "t_sess_possible",
+            "t_sess_overall",
+            "t_sess_authorised",
+            "t_sess_unauthorised",
+            "t_pupils_pa_10_exact",
+            "t_pupils_pa_50_exact",
+        ],
+        not_collected: &[201920],
+        not_collected_columns: &[],
+        truth: absence,
+    },
+    Measure {
+        name: "exclusions",
+        columns: &["t_pupils", "t_perm_excl", "t_one_plus_sus", "t_suspensions"],
+        not_collected: &[],
+        not_collected_columns: &[],
+        truth: exclusions,
+    },
+    Measure {
+        name: "ks2",
+        columns: &[
+            "t_pupils",
+            "t_read_met_expected_standard",
+            "t_writta_met_expected_standard",
+            "t_mat_met_expected_standard",
+            "t_rwm_met_expected_standard",
+            "t_gps_met_expected_standard",
+            "t_scita_met_expected_standard",
+        ],
+        not_collected: &[201920, 202021],
+        not_collected_columns: &[],
+        truth: ks2,
+    },
+    Measure {
+        name: "ks4",
+        columns: &[
+            "t_pupils",
+            "t_att8_pupils",
+            "sum_att8",
+            "t_p8_pupils",
+            "sum_p8score",
+            "t_l2basics_94",
+            "t_l2basics_95",
+        ],
+        not_collected: &[],
+        not_collected_columns: &[
+            ("t_p8_pupils", &[201920, 202021, 202425]),
+            ("sum_p8score", &[201920, 202021, 202425]),
+        ],
+        truth: ks4,
+    },
+    Measure {
+        name: "sen",
+        columns: &[
+            "t_pupils",
+            "t_no_identified_SEN",
+            "t_all_SEN",
+            "t_SEN_support",
+            "t_statement_or_EHC_plan",
+            "t_SEMH",
+        ],
+        not_collected: &[],
+        not_collected_columns: &[],
+        truth: sen,
+    },
+    Measure {
+        name: "fsm",
+        columns: &["t_pupils", "t_FSM_eligible"],
+        not_collected: &[],
+        not_collected_columns: &[],
+        truth: fsm,
+    },
+    Measure {
+        name: "ehe",
+        columns: &["t_pupils", "t_ehe_moves"],
+        not_collected: &[],
+        not_collected_columns: &[],
+        truth: ehe,
+    },
+];
+
+fn count(value: usize) -> Cell {
+    Cell::Int(value as i64)
+}
+
+/// A pupil's absence in the year: possible, authorised and unauthorised sessions summed
+/// over every enrolment and term (a ratio of sums, domain.md §5), for a pupil of
+/// compulsory school age (5 to 15 at 31 August before the year) with possible sessions.
+/// Terms whose census collected no attendance (2019/20 spring and summer) are not known.
+fn pupil_absence(child: &Child, year: &Year) -> Option<(u64, u64, u64)> {
+    let born = day(child.birth_date);
+    if born < year.compulsory_from || born > year.compulsory_to {
+        return None;
+    }
+    let (mut possible, mut authorised, mut unauthorised) = (0u64, 0u64, 0u64);
+    for record in child.terms.iter().filter(|record| {
+        record.year == year.year && census_carrying(record.year, record.term).collects_attendance()
+    }) {
+        for attendance in [&record.first, &record.second_half] {
+            possible += u64::from(attendance.possible);
+            authorised += u64::from(attendance.authorised());
+            unauthorised += u64::from(attendance.unauthorised());
+        }
+    }
+    (possible > 0).then_some((possible, authorised, unauthorised))
+}
+
+/// Absence (domain.md §2): sessions and persistent (≥10%) and severe (≥50%) absentees.
+fn absence(population: &Population, year: &Year, members: &BTreeSet<usize>) -> Values {
+    let mut pupils = 0;
+    let (mut possible, mut authorised, mut unauthorised) = (0u64, 0u64, 0u64);
+    let (mut persistent, mut severe) = (0, 0);
+    for &index in members {
+        let Some((p, a, u)) = pupil_absence(&population.children[index], year) else {
+            continue;
+        };
+        pupils += 1;
+        possible += p;
+        authorised += a;
+        unauthorised += u;
+        // Exact thresholds: absence / possible ≥ 10%, ≥ 50%.
+        if 10 * (a + u) >= p {
+            persistent += 1;
+        }
+        if 2 * (a + u) >= p {
+            severe += 1;
+        }
+    }
+    vec![
+        ("t_pupils", count(pupils)),
+        ("t_sess_possible", Cell::Int(possible as i64)),
+        (
+            "t_sess_overall",
+            Cell::Int((authorised + unauthorised) as i64),
+        ),
+        ("t_sess_authorised", Cell::Int(authorised as i64)),
+        ("t_sess_unauthorised", Cell::Int(unauthorised as i64)),
+        ("t_pupils_pa_10_exact", count(persistent)),
+        ("t_pupils_pa_50_exact", count(severe)),
+    ]
+}
+
+/// Permanent exclusions and suspensions starting in the year (domain.md §2), over the
+/// group's pupils on roll at the spring census (domain.md §5: the exclusion-rate
+/// denominator). Each exclusion arrives in two censuses and is de-duplicated on
+/// (pupil, start date, category, FIXD read as SUSP) (domain.md §5): two suspensions of
+/// one pupil starting the same day cannot be told from one carried twice, so by design
+/// they count once.
+fn exclusions(population: &Population, year: &Year, members: &BTreeSet<usize>) -> Values {
+    let (mut pupils, mut permanent, mut suspended, mut suspensions) = (0, 0, 0, 0);
+    for &index in members {
+        let child = &population.children[index];
+        if !on_roll_on(child, year.spring_census) {
+            continue;
+        }
+        pupils += 1;
+        let in_year: Vec<_> = child
+            .exclusions
+            .iter()
+            .filter(|exclusion| (year.first_day..=year.last_day).contains(&day(exclusion.start)))
+            .collect();
+        if in_year.iter().any(|exclusion| exclusion.permanent) {
+            permanent += 1;
+        }
+        let starts: BTreeSet<Day> = in_year
+            .iter()
+            .filter(|exclusion| !exclusion.permanent)
+            .map(|exclusion| day(exclusion.start))
+            .collect();
+        if !starts.is_empty() {
+            suspended += 1;
+        }
+        suspensions += starts.len();
+    }
+    vec![
+        ("t_pupils", count(pupils)),
+        ("t_perm_excl", count(permanent)),
+        ("t_one_plus_sus", count(suspended)),
+        ("t_suspensions", count(suspensions)),
+    ]
+}
+
+/// KS2 at the expected standard (domain.md §2): scaled score ≥ 100, writing TA EXS or
+/// GDS, RWM all three, science TA EXS; every pupil with a result that year is eligible.
+fn ks2(population: &Population, year: &Year, members: &BTreeSet<usize>) -> Values {
+    let mut counts = [0usize; 7];
+    for &index in members {
+        let Some(result) = &population.children[index].ks2 else {
+            continue;
+        };
+        if result.year != year.year {
+            continue;
+        }
+        let reading = result.reading >= 100;
+        let writing = matches!(result.writing, "EXS" | "GDS");
+        let maths = result.maths >= 100;
+        let met = [
+            true,
+            reading,
+            writing,
+            maths,
+            reading && writing && maths,
+            result.gps >= 100,
+            result.science == "EXS",
+        ];
+        for (total, met) in counts.iter_mut().zip(met) {
+            *total += usize::from(met);
+        }
+    }
+    [
+        "t_pupils",
+        "t_read_met_expected_standard",
+        "t_writta_met_expected_standard",
+        "t_mat_met_expected_standard",
+        "t_rwm_met_expected_standard",
+        "t_gps_met_expected_standard",
+        "t_scita_met_expected_standard",
+    ]
+    .into_iter()
+    .zip(counts.map(count))
+    .collect()
+}
+
+/// KS4 (domain.md §2): Attainment 8 and Progress 8 sums, English and maths 4+ and 5+.
+/// The results register writes the scores to 2 dp (write.rs), as the truth holds them.
+fn ks4(population: &Population, year: &Year, members: &BTreeSet<usize>) -> Values {
+    let (mut pupils, mut att8_pupils, mut p8_pupils, mut basics_4, mut basics_5) = (0, 0, 0, 0, 0);
+    let (mut sum_att8, mut sum_p8) = (0.0, 0.0);
+    let two_places = |value: f64| -> f64 {
+        format!("{value:.2}")
+            .parse()
+            .expect("a formatted number parses")
+    };
+    for &index in members {
+        let Some(result) = &population.children[index].ks4 else {
+            continue;
+        };
+        if result.year != year.year {
+            continue;
+        }
+        pupils += 1;
+        att8_pupils += 1;
+        sum_att8 += two_places(result.attainment8);
+        if let Some(progress8) = result.progress8 {
+            p8_pupils += 1;
+            sum_p8 += two_places(progress8);
+        }
+        basics_4 += usize::from(result.english_maths_4);
+        basics_5 += usize::from(result.english_maths_5);
+    }
+    vec![
+        ("t_pupils", count(pupils)),
+        ("t_att8_pupils", count(att8_pupils)),
+        ("sum_att8", Cell::Float(sum_att8)),
+        ("t_p8_pupils", count(p8_pupils)),
+        ("sum_p8score", Cell::Float(sum_p8)),
+        ("t_l2basics_94", count(basics_4)),
+        ("t_l2basics_95", count(basics_5)),
+    ]
+}
+
+/// SEN provision recorded for a pupil on the spring census. The census records SEN
+/// from year 1: write.rs writes `N` (and no SEN needs) for a reception pupil, so the
+/// returns cannot know a reception pupil's SEN, by design.
+fn recorded_sen(child: &Child, year: &Year) -> SenProvision {
+    if nc_year(child, year.year) >= 1 {
+        child.sen
+    } else {
+        SenProvision::None
+    }
+}
+
+/// SEN (domain.md §2) among the group's pupils on roll at the spring census; SEMH is a
+/// pupil with SEN whose rank-1 need is SEMH.
+fn sen(population: &Population, year: &Year, members: &BTreeSet<usize>) -> Values {
+    let (mut pupils, mut none, mut support, mut plan, mut semh) = (0, 0, 0, 0, 0);
+    for &index in members {
+        let child = &population.children[index];
+        if !on_roll_on(child, year.spring_census) {
+            continue;
+        }
+        pupils += 1;
+        let provision = recorded_sen(child, year);
+        match provision {
+            SenProvision::None => none += 1,
+            SenProvision::Support => support += 1,
+            SenProvision::EhcPlan => plan += 1,
+        }
+        if provision != SenProvision::None && child.sen_needs.first() == Some(&"SEMH") {
+            semh += 1;
+        }
+    }
+    vec![
+        ("t_pupils", count(pupils)),
+        ("t_no_identified_SEN", count(none)),
+        ("t_all_SEN", count(support + plan)),
+        ("t_SEN_support", count(support)),
+        ("t_statement_or_EHC_plan", count(plan)),
+        ("t_SEMH", count(semh)),
+    ]
+}
+
+/// FSM (domain.md §2) among the group's pupils on roll at the spring census: eligible
+/// on the census day. The census writes an FSM end date only once it has passed
+/// (write.rs), so a period ending on the census day itself reads as ended.
+fn fsm(population: &Population, year: &Year, members: &BTreeSet<usize>) -> Values {
+    let (mut pupils, mut eligible) = (0, 0);
+    for &index in members {
+        let child = &population.children[index];
+        if !on_roll_on(child, year.spring_census) {
+            continue;
+        }
+        pupils += 1;
+        if child
+            .fsm_periods
+            .iter()
+            .any(|period| open_on(day(period.start), period.end.map(day), year.spring_census))
+        {
+            eligible += 1;
+        }
+    }
+    vec![
+        ("t_pupils", count(pupils)),
+        ("t_FSM_eligible", count(eligible)),
+    ]
+}
+
+/// Moves into elective home education: the group's pupils of the year who began a spell
+/// from 1 August to 31 July.
+fn ehe(population: &Population, year: &Year, members: &BTreeSet<usize>) -> Values {
+    let (mut pupils, mut moves) = (0, 0);
+    for &index in members {
+        let child = &population.children[index];
+        if !pupil_of_year(child, year) {
+            continue;
+        }
+        pupils += 1;
+        if child
+            .home_education
+            .iter()
+            .any(|spell| (year.first_day..=year.last_day).contains(&day(spell.start)))
+        {
+            moves += 1;
+        }
+    }
+    vec![("t_pupils", count(pupils)), ("t_ehe_moves", count(moves))]
+}
+
+// ---------------------------------------------------------------------------------
+// Expected and found headline rows.
+// ---------------------------------------------------------------------------------
+
+/// (academic year, group, measure) → column → value.
+type Table = BTreeMap<(i32, String, &'static str), BTreeMap<String, Cell>>;
+
+/// What the population says: every measure's headline row for every year and group (all
+/// null where the group is not supported or the measure not collected), and each
+/// supported group's members.
+struct Truth {
+    table: Table,
+    /// (academic year, group) → members, for supported groups.
+    members: BTreeMap<(i32, &'static str), BTreeSet<usize>>,
+}
+
+fn expected(population: &Population, held: &RangeInclusive<i32>) -> Truth {
+    let mut table = Table::new();
+    let mut all_members = BTreeMap::new();
+    for academic_year in AcademicYear::range(population.first_year, population.last_year) {
+        let year = Year::new(academic_year);
+        let members = membership(population, &year, held);
+        for group in GROUPS {
+            let supported = supported(group, &year, held);
+            if supported {
+                all_members.insert((year.time_period, group), members[group].clone());
+            }
+            for measure in MEASURES {
+                let x = !supported || measure.not_collected.contains(&year.time_period);
+                let mut row: BTreeMap<String, Cell> = if x {
+                    measure
+                        .columns
+                        .iter()
+                        .map(|column| (column.to_string(), Cell::Null))
+                        .collect()
+                } else {
+                    (measure.truth)(population, &year, &members[group])
+                        .into_iter()
+                        .map(|(column, value)| (column.to_string(), value))
+                        .collect()
+                };
+                for (column, years) in measure.not_collected_columns {
+                    if years.contains(&year.time_period) {
+                        row.insert(column.to_string(), Cell::Null);
+                    }
+                }
+                table.insert((year.time_period, group.to_string(), measure.name), row);
+            }
+        }
+    }
+    Truth {
+        table,
+        members: all_members,
+    }
+}
+
+/// The batch with every text column as `Utf8` (DataFusion may hand back string views),
+/// cast once so that reading a cell is cheap.
+fn with_utf8(batch: &RecordBatch) -> RecordBatch {
+    let schema = batch.schema();
+    let (fields, columns): (Vec<Field>, Vec<ArrayRef>) = schema
+        .fields()
+        .iter()
+        .zip(batch.columns())
+        .map(|(field, column)| match column.data_type() {
+            DataType::Utf8View | DataType::LargeUtf8 => (
+                Field::new(field.name(), DataType::Utf8, true),
+                arrow::compute::cast(column, &DataType::Utf8).expect("cast to text"),
+            ),
+            _ => (field.as_ref().clone(), column.clone()),
+        })
+        .unzip();
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).expect("same rows")
+}
+
+fn string_at(batch: &RecordBatch, column: &str, row: usize) -> Option<String> {
+    let strings = batch.column_by_name(column)?.as_string_opt::<i32>()?;
+    strings
+        .is_valid(row)
+        .then(|| strings.value(row).to_string())
+}
+
+fn cell_at(batch: &RecordBatch, column: &str, row: usize) -> Option<Cell> {
+    let array = batch.column_by_name(column)?;
+    if array.is_null(row) {
+        return Some(Cell::Null);
+    }
+    Some(match array.data_type() {
+        DataType::Int64 => Cell::Int(array.as_primitive::<Int64Type>().value(row)),
+        DataType::Int32 => Cell::Int(i64::from(array.as_primitive::<Int32Type>().value(row))),
+        DataType::Float64 => Cell::Float(array.as_primitive::<Float64Type>().value(row)),
+        other => panic!("column {column} is {other}, not a number"),
+    })
+}
+
+/// The headline rows of every measure the engine returned; a second headline row for
+/// the same (year, group) is an error in itself.
+fn found(run: &RunOutput, problems: &mut Vec<String>) -> Table {
+    let mut table = Table::new();
+    for measure in MEASURES {
+        let Some(result) = run
+            .measures
+            .iter()
+            .find(|result| result.header.name == measure.name)
+        else {
+            problems.push(format!("the engine returned no measure `{}`", measure.name));
+            continue;
+        };
+        for batch in &result.batches {
+            let batch = &with_utf8(batch);
+            let breakdowns: Vec<&str> =
+                ["phase_type_grouping", "sex", "sen_provision", "year_group"]
+                    .into_iter()
+                    .filter(|column| batch.column_by_name(column).is_some())
+                    .collect();
+            for row in 0..batch.num_rows() {
+                if !breakdowns
+                    .iter()
+                    .all(|column| string_at(batch, column, row).as_deref() == Some("Total"))
+                {
+                    continue;
+                }
+                let year = match cell_at(batch, "academic_year", row) {
+                    Some(Cell::Int(year)) => year as i32,
+                    other => panic!("{}: academic_year is {other:?}", measure.name),
+                };
+                let group = string_at(batch, "social_care_group", row).unwrap_or_default();
+                let mut values = BTreeMap::new();
+                for column in measure.columns {
+                    match cell_at(batch, column, row) {
+                        Some(value) => {
+                            values.insert(column.to_string(), value);
+                        }
+                        None => problems.push(format!(
+                            "{}: the result has no column `{column}`",
+                            measure.name
+                        )),
+                    }
+                }
+                if table
+                    .insert((year, group.clone(), measure.name), values)
+                    .is_some()
+                {
+                    problems.push(format!(
+                        "{}: two headline rows for {year} {group}",
+                        measure.name
+                    ));
+                }
+            }
+        }
+    }
+    table
+}
+
+/// One cell that differs.
+struct Mismatch {
+    year: i32,
+    group: String,
+    measure: &'static str,
+    column: String,
+    expected: String,
+    found: String,
+}
+
+fn compare(expected: &Table, found: &Table) -> (Vec<Mismatch>, usize) {
+    let mut mismatches = Vec::new();
+    let mut cells = 0;
+    let keys: BTreeSet<_> = expected.keys().chain(found.keys()).collect();
+    for key in keys {
+        let (year, group, measure) = key;
+        let mismatch = |column: &str, expected: String, found: String| Mismatch {
+            year: *year,
+            group: group.clone(),
+            measure,
+            column: column.to_string(),
+            expected,
+            found,
+        };
+        match (expected.get(key), found.get(key)) {
+            (Some(want), Some(got)) => {
+                for (column, value) in want {
+                    cells += 1;
+                    let got_value = got.get(column).copied();
+                    if !got_value.is_some_and(|got_value| value.same(got_value)) {
+                        mismatches.push(mismatch(
+                            column,
+                            value.to_string(),
+                            got_value.map_or("(no column)".to_string(), |v| v.to_string()),
+                        ));
+                    }
+                }
+            }
+            (Some(_), None) => {
+                mismatches.push(mismatch("(row)", "a headline row".into(), "none".into()))
+            }
+            (None, Some(_)) => mismatches.push(mismatch(
+                "(row)",
+                "no row (no such group)".into(),
+                "a headline row".into(),
+            )),
+            (None, None) => {}
+        }
+    }
+    (mismatches, cells)
+}
+
+// ---------------------------------------------------------------------------------
+// Membership in pupils: the truth against the engine's `cohort` table.
+// ---------------------------------------------------------------------------------
+
+/// (academic year, group) → pupils (as children) in `cohort`; unknown pupil ids listed.
+fn cohort_members(
+    batches: &[RecordBatch],
+    pupils: &HashMap<String, usize>,
+    problems: &mut Vec<String>,
+) -> BTreeMap<(i32, String), BTreeSet<usize>> {
+    let mut members: BTreeMap<(i32, String), BTreeSet<usize>> = BTreeMap::new();
+    for batch in batches {
+        let batch = &with_utf8(batch);
+        for row in 0..batch.num_rows() {
+            let year = match cell_at(batch, "academic_year", row) {
+                Some(Cell::Int(year)) => year as i32,
+                other => panic!("cohort academic_year is {other:?}"),
+            };
+            let group = string_at(batch, "social_care_group", row).unwrap_or_default();
+            let Some(pupil) = string_at(batch, "pupil_id", row) else {
+                continue;
+            };
+            match pupils.get(&pupil) {
+                Some(index) => {
+                    members.entry((year, group)).or_default().insert(*index);
+                }
+                None => problems.push(format!(
+                    "{year} {group}: cohort pupil {pupil} is no child's UPN"
+                )),
+            }
+        }
+    }
+    members
+}
+
+/// What a differing pupil's history looks like, for the failure message.
+fn describe(population: &Population, index: usize) -> String {
+    let child = &population.children[index];
+    let kind = |school: usize| {
+        let school = &population.schools[school];
+        format!("{:?} {}", school.kind, school.laestab)
+    };
+    let enrolments: Vec<String> = child
+        .enrolments
+        .iter()
+        .map(|enrolment| {
+            format!(
+                "{} {}..{}",
+                kind(enrolment.school),
+                enrolment.entry,
+                enrolment
+                    .leaving
+                    .map_or("".to_string(), |left| left.to_string())
+            )
+        })
+        .collect();
+    let episodes: Vec<String> = child
+        .cin_episodes
+        .iter()
+        .map(|episode| {
+            format!(
+                "{}..{}{}{}",
+                episode.referral,
+                episode
+                    .closure
+                    .map_or("".to_string(), |closed| closed.to_string()),
+                if episode.referral_nfa { " NFA" } else { "" },
+                if episode.protection_plans.is_empty() {
+                    ""
+                } else {
+                    " CPP"
+                }
+            )
+        })
+        .collect();
+    let care: Vec<String> = child
+        .care_episodes
+        .iter()
+        .map(|episode| {
+            format!(
+                "{} {}..{}",
+                episode.legal_status,
+                episode.start,
+                episode.end.map_or("".to_string(), |end| end.to_string())
+            )
+        })
+        .collect();
+    format!(
+        "child {index} ({}, born {}): enrolments [{}]; CIN [{}]; care [{}]",
+        child.la_child_id,
+        child.birth_date,
+        enrolments.join(", "),
+        episodes.join(", "),
+        care.join(", ")
+    )
+}
+
+fn compare_membership(
+    population: &Population,
+    truth: &BTreeMap<(i32, &'static str), BTreeSet<usize>>,
+    cohort: &BTreeMap<(i32, String), BTreeSet<usize>>,
+) -> Vec<String> {
+    let empty = BTreeSet::new();
+    let mut report = Vec::new();
+    for ((year, group), want) in truth {
+        let got = cohort.get(&(*year, group.to_string())).unwrap_or(&empty);
+        if want == got {
+            continue;
+        }
+        let only_truth: Vec<usize> = want.difference(got).copied().collect();
+        let only_sql: Vec<usize> = got.difference(want).copied().collect();
+        let mut text = format!(
+            "{year} {group}: truth {} pupils, cohort {}; {} only in the truth, {} only in cohort",
+            want.len(),
+            got.len(),
+            only_truth.len(),
+            only_sql.len()
+        );
+        // Where the pupils only in cohort were on roll, relative to the year.
+        let academic_year = Year::new(AcademicYear::starting(year / 100));
+        let mut kinds: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for index in &only_sql {
+            let child = &population.children[*index];
+            let before = |e: &Enrolment| {
+                e.leaving
+                    .is_some_and(|left| day(left) < academic_year.first_day)
+            };
+            let after = |e: &Enrolment| day(e.entry) > academic_year.last_day;
+            let kind = if child.enrolments.iter().all(before) {
+                "left every school before 1 August"
+            } else if child.enrolments.iter().all(after) {
+                "joined every school after 31 July"
+            } else if child.enrolments.iter().all(|e| before(e) || after(e)) {
+                "on roll before and after the year, not in it"
+            } else {
+                "other"
+            };
+            kinds.entry(kind).or_default().push(*index);
+        }
+        for (kind, children) in &kinds {
+            text.push_str(&format!("\n      {} only in cohort {kind}", children.len()));
+            if !matches!(
+                *kind,
+                "left every school before 1 August" | "joined every school after 31 July"
+            ) {
+                text.push_str(&format!(", e.g. {}", describe(population, children[0])));
+            }
+        }
+        for index in only_truth.iter().take(3) {
+            text.push_str(&format!(
+                "\n      truth only: {}",
+                describe(population, *index)
+            ));
+        }
+        for index in only_sql.iter().take(3) {
+            text.push_str(&format!(
+                "\n      cohort only: {}",
+                describe(population, *index)
+            ));
+        }
+        report.push(text);
+    }
+    report
+}
+
+// ---------------------------------------------------------------------------------
+// Pupils behind a differing cell. Per-pupil totals are read back from the warehouse
+// for the failure message only: they never feed an expected value.
+// ---------------------------------------------------------------------------------
+
+/// Per-pupil, per-year totals from the warehouse: absence sessions (pupil_terms) and
+/// exclusions (exclusions), before any group or age filter.
+struct Diagnostics {
+    absence: Vec<RecordBatch>,
+    exclusions: Vec<RecordBatch>,
+}
+
+/// (academic year, child) → the named columns of a per-pupil diagnostic query.
+fn per_pupil(
+    batches: &[RecordBatch],
+    columns: &[&str],
+    pupils: &HashMap<String, usize>,
+) -> BTreeMap<(i32, usize), Vec<i64>> {
+    let mut values = BTreeMap::new();
+    for batch in batches {
+        let batch = &with_utf8(batch);
+        for row in 0..batch.num_rows() {
+            let Some(Cell::Int(year)) = cell_at(batch, "academic_year", row) else {
+                continue;
+            };
+            let Some(index) = string_at(batch, "pupil_id", row).and_then(|id| pupils.get(&id))
+            else {
+                continue;
+            };
+            let numbers = columns
+                .iter()
+                .map(|column| match cell_at(batch, column, row) {
+                    Some(Cell::Int(value)) => value,
+                    _ => 0,
+                })
+                .collect();
+            values.insert((year as i32, *index), numbers);
+        }
+    }
+    values
+}
+
+/// The truth of the same per-pupil totals, for every child.
+fn truth_per_pupil(
+    population: &Population,
+    measure: &str,
+    year: &Year,
+) -> BTreeMap<(i32, usize), Vec<i64>> {
+    let mut values = BTreeMap::new();
+    for child in &population.children {
+        let value = match measure {
+            "absence" => {
+                let (mut p, mut a, mut u) = (0, 0, 0);
+                for record in child.terms.iter().filter(|record| {
+                    record.year == year.year
+                        && census_carrying(record.year, record.term).collects_attendance()
+                }) {
+                    for attendance in [&record.first, &record.second_half] {
+                        p += i64::from(attendance.possible);
+                        a += i64::from(attendance.authorised());
+                        u += i64::from(attendance.unauthorised());
+                    }
+                }
+                (p > 0).then(|| vec![p, a, u])
+            }
+            _ => {
+                let in_year: Vec<_> = child
+                    .exclusions
+                    .iter()
+                    .filter(|e| (year.first_day..=year.last_day).contains(&day(e.start)))
+                    .collect();
+                let permanent = in_year.iter().filter(|e| e.permanent).count() as i64;
+                let suspensions = in_year
+                    .iter()
+                    .filter(|e| !e.permanent)
+                    .map(|e| day(e.start))
+                    .collect::<BTreeSet<_>>()
+                    .len() as i64;
+                (!in_year.is_empty()).then(|| vec![permanent, suspensions])
+            }
+        };
+        if let Some(value) = value {
+            values.insert((year.time_period, child.index), value);
+        }
+    }
+    values
+}
+
+/// The first pupils whose per-pupil totals differ, for each (measure, year) with a
+/// differing cell.
+fn pupils_behind(pipeline: &Pipeline, mismatches: &[Mismatch]) -> Vec<String> {
+    let wanted: BTreeSet<(&str, i32)> = mismatches
+        .iter()
+        .filter(|m| matches!(m.measure, "absence" | "exclusions"))
+        .map(|m| (m.measure, m.year))
+        .collect();
+    let mut lines = Vec::new();
+    for (measure, time_period) in wanted {
+        let (batches, columns): (&[RecordBatch], &[&str]) = if measure == "absence" {
+            (
+                &pipeline.diagnostics.absence,
+                &["possible", "authorised", "unauthorised"],
+            )
+        } else {
+            (
+                &pipeline.diagnostics.exclusions,
+                &["permanent", "suspensions"],
+            )
+        };
+        let found: BTreeMap<_, _> = per_pupil(batches, columns, &pipeline.pupil_ids)
+            .into_iter()
+            .filter(|((year, _), _)| *year == time_period)
+            .collect();
+        let year = Year::new(AcademicYear::starting(time_period / 100));
+        let truth = truth_per_pupil(&pipeline.population, measure, &year);
+        let keys: BTreeSet<_> = truth.keys().chain(found.keys()).collect();
+        let differing: Vec<_> = keys
+            .into_iter()
+            .filter(|key| truth.get(key) != found.get(key))
+            .collect();
+        lines.push(format!(
+            "{measure} {time_period}: {} pupils differ ({columns:?}, truth vs warehouse)",
+            differing.len()
+        ));
+        for key in differing.iter().take(4) {
+            lines.push(format!(
+                "  {:?} vs {:?}: {}",
+                truth.get(key),
+                found.get(key),
+                describe(&pipeline.population, key.1)
+            ));
+        }
+    }
+    lines
+}
+
+// ---------------------------------------------------------------------------------
+// The pipeline, in process.
+// ---------------------------------------------------------------------------------
+
+struct Pipeline {
+    _dir: tempfile::TempDir,
+    population: Population,
+    summary: ExtractSummary,
+    run: RunOutput,
+    cohort: Vec<RecordBatch>,
+    diagnostics: Diagnostics,
+    pupil_ids: HashMap<String, usize>,
+    held: RangeInclusive<i32>,
+}
+
+fn pipeline(seed: u64) -> Pipeline {
+    let started = Instant::now();
+    let options = SynthOptions {
+        pupils: PUPILS,
+        seed,
+        invalid_rate: 0.0,
+        ..SynthOptions::default()
+    };
+    options.validate().expect("valid options");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let raw = dir.path().join("raw");
+    let warehouse = dir.path().join("warehouse");
+    std::fs::create_dir_all(&raw).expect("raw folder");
+    let population = cwsw_synth::generate(&options);
+    cwsw_synth::write_returns(&population, &options, &raw).expect("returns written");
+    eprintln!(
+        "seed {seed}: {} children, returns written in {:.1}s",
+        population.children.len(),
+        started.elapsed().as_secs_f64()
+    );
+    let key = PseudonymisationKey::generate();
+    let dictionary = Dictionary::embedded().expect("the dictionary loads");
+    let summary = cwsw_extract::extract(
+        &ExtractOptions {
+            input: raw,
+            output: warehouse.clone(),
+            la_code: None,
+            census_slice_bytes: None,
+        },
+        &key,
+        &dictionary,
+    )
+    .expect("extract");
+    eprintln!(
+        "seed {seed}: extracted in {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
+    let years: Vec<AcademicYear> =
+        AcademicYear::range(options.first_year, options.last_year).collect();
+    let (run, cohort, diagnostics) = run_engine(&warehouse, &years);
+    eprintln!(
+        "seed {seed}: measures run in {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
+    let pseudonymiser = Pseudonymiser::new(&key);
+    let pupil_ids = population
+        .children
+        .iter()
+        .map(|child| {
+            (
+                pseudonymiser
+                    .pupil_id(&upn::normalise(&child.upn))
+                    .as_str()
+                    .to_string(),
+                child.index,
+            )
+        })
+        .collect();
+    Pipeline {
+        _dir: dir,
+        held: population.first_year.end_year()..=population.last_year.end_year(),
+        population,
+        summary,
+        run,
+        cohort,
+        diagnostics,
+        pupil_ids,
+    }
+}
+
+fn run_engine(
+    warehouse: &Path,
+    years: &[AcademicYear],
+) -> (RunOutput, Vec<RecordBatch>, Diagnostics) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    runtime.block_on(async {
+        let queries = QuerySet::embedded().expect("the embedded queries parse");
+        let engine = Engine::open(warehouse, queries, &EngineOptions::default())
+            .await
+            .expect("the engine opens the warehouse");
+        let run = engine
+            .run(years, &[], &[], &mut |_| {})
+            .await
+            .expect("every measure runs");
+        let sql = |text: &'static str| {
+            let engine = &engine;
+            async move { engine.sql(text, &[]).await.expect(text) }
+        };
+        let cohort = sql(
+            "select academic_year, social_care_group, pupil_id from cohort where pupil_id is not null",
+        )
+        .await;
+        let diagnostics = Diagnostics {
+            absence: sql(
+                "select academic_year, pupil_id, sum(sessions_possible) as possible, \
+                 sum(coalesce(sessions_authorised, 0)) as authorised, \
+                 sum(coalesce(sessions_unauthorised, 0)) as unauthorised \
+                 from pupil_terms where sessions_possible is not null group by academic_year, pupil_id",
+            )
+            .await,
+            exclusions: sql(
+                "select academic_year, pupil_id, \
+                 sum(case when category = 'PERM' then 1 else 0 end) as permanent, \
+                 sum(case when category in ('FIXD', 'SUSP') then 1 else 0 end) as suspensions \
+                 from exclusions group by academic_year, pupil_id",
+            )
+            .await,
+        };
+        (run, cohort, diagnostics)
+    })
+}
+
+/// Runs the pipeline for a seed and checks every headline cell and every group's
+/// members against the truth.
+fn check(seed: u64) {
+    let started = Instant::now();
+    let pipeline = pipeline(seed);
+    let truth = expected(&pipeline.population, &pipeline.held);
+    eprintln!(
+        "seed {seed}: truth computed in {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
+    let mut problems = Vec::new();
+    let found_rows = found(&pipeline.run, &mut problems);
+    let (mismatches, cells) = compare(&truth.table, &found_rows);
+    let cohort = cohort_members(&pipeline.cohort, &pipeline.pupil_ids, &mut problems);
+    let membership = compare_membership(&pipeline.population, &truth.members, &cohort);
+    if mismatches.is_empty() && membership.is_empty() && problems.is_empty() {
+        eprintln!(
+            "seed {seed}: {cells} headline cells and {} group-years equal the truth ({:.1}s)",
+            truth.members.len(),
+            started.elapsed().as_secs_f64()
+        );
+        return;
+    }
+    let mut message = format!(
+        "seed {seed}: {} of {cells} headline cells differ from the truth; {} of {} group-years differ in members\n",
+        mismatches.len(),
+        membership.len(),
+        truth.members.len()
+    );
+    for problem in &problems {
+        message.push_str(&format!("  {problem}\n"));
+    }
+    let mut by_column: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+    for mismatch in &mismatches {
+        *by_column
+            .entry((mismatch.measure, mismatch.column.as_str()))
+            .or_default() += 1;
+    }
+    message.push_str("  cells differing, by measure and column:\n");
+    for ((measure, column), n) in &by_column {
+        message.push_str(&format!("    {measure}.{column}: {n}\n"));
+    }
+    message.push_str("  year    group                                  measure     column                          expected      found\n");
+    for mismatch in mismatches.iter().take(80) {
+        message.push_str(&format!(
+            "  {:<7} {:<38} {:<11} {:<31} {:>12} {:>10}\n",
+            mismatch.year,
+            mismatch.group,
+            mismatch.measure,
+            mismatch.column,
+            mismatch.expected,
+            mismatch.found
+        ));
+    }
+    if mismatches.len() > 80 {
+        message.push_str(&format!("  … and {} more\n", mismatches.len() - 80));
+    }
+    let behind = pupils_behind(&pipeline, &mismatches);
+    if !behind.is_empty() {
+        message.push_str("  pupils behind the differing absence and exclusion cells:\n");
+        for line in &behind {
+            message.push_str(&format!("    {line}\n"));
+        }
+    }
+    if !membership.is_empty() {
+        message.push_str("  members (pupils) differing from the cohort table:\n");
+        for text in membership.iter().take(40) {
+            message.push_str(&format!("    {text}\n"));
+        }
+    }
+    let mut rejects: BTreeMap<&str, usize> = BTreeMap::new();
+    for reject in &pipeline.summary.rejects {
+        *rejects.entry(reject.rule_id).or_default() += 1;
+    }
+    if !rejects.is_empty() {
+        message.push_str(&format!(
+            "  extract rejected or warned rows, by rule: {rejects:?}\n"
+        ));
+    }
+    panic!("{message}");
+}
+
+#[test]
+fn seed_1_measures_equal_the_truth() {
+    check(1);
+}
+
+#[test]
+fn seed_2_measures_equal_the_truth() {
+    check(2);
+}
+
+#[test]
+fn seed_3_measures_equal_the_truth() {
+    check(3);
+}
