@@ -10,9 +10,12 @@
 #   NATIONAL_WAREHOUSE=DIR national warehouse to use or make (default WORK_DIR/national-N;
 #                          reused when DIR/national.json says national.py finished it)
 #   BUILD=0                use target/release/cwsw as it is (no cargo build)
+# A warehouse (the LA one at /tmp/cwsw-bench/warehouse-150000 from extract.sh, or one made
+# here) is reused only while its tables have the data dictionary's columns.
 # cwsw runs the queries compiled into it, DuckDB those in queries/: build before comparing.
 # Needs /usr/bin/time (Debian package `time`) and python3 with duckdb and pyyaml. The
-# national warehouse takes about 9 GB; each run writes its measures under WORK_DIR.
+# national warehouse is ~5.5 GB (~11 min to make on 2 cores); DuckDB's run over it needs
+# up to ~10 GB more under WORK_DIR while it runs and took ~50 min on a busy 2-core machine.
 set -euo pipefail
 pupils=${1:-150000}
 work=${2:-${TMPDIR:-/tmp}/cwsw-bench-queries}

@@ -121,4 +121,4 @@ from chosen
 left join phases on chosen.school = phases.laestab and phases.choice = 1
 left join fsm_spring on chosen.pupil_id = fsm_spring.pupil_id
 left join needs_spring on chosen.pupil_id = needs_spring.pupil_id
-order by chosen.pupil_id
+-- No order: a table for the measures to join (sorting 8.5M pupils a year costs memory).

@@ -346,4 +346,5 @@ select
     child_id,
     pupil_id
 from final
-order by social_care_group, child_id, pupil_id
+-- No order: the engine writes the result as a table that measures aggregate, and at
+-- national scale sorting 20M rows a year only costs memory.
