@@ -324,13 +324,7 @@ impl Engine {
         let config = SessionConfig::new()
             .with_target_partitions(threads)
             .with_information_schema(true)
-            .set_bool("datafusion.sql_parser.enable_ident_normalization", false)
-            // Under a memory limit, joins that can spill: a hash join's build side
-            // cannot, and at national scale it starved the aggregates (performance.md).
-            .set_bool(
-                "datafusion.optimizer.prefer_hash_join",
-                options.memory_limit.is_none(),
-            );
+            .set_bool("datafusion.sql_parser.enable_ident_normalization", false);
         let mut runtime = RuntimeEnvBuilder::new();
         if let Some(limit) = options.memory_limit {
             // Operators that can spill share the pool fairly (performance.md).
