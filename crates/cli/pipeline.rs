@@ -265,12 +265,8 @@ pub fn render(batches: &[arrow::array::RecordBatch], format: &str) -> Result<Str
                                 if column.is_null(row) {
                                     return String::new();
                                 }
-                                let value = formatter.value(row).to_string();
-                                if value.contains([',', '"', '\n']) {
-                                    format!("\"{}\"", value.replace('"', "\"\""))
-                                } else {
-                                    value
-                                }
+                                cwsw_engine::csv_field(&formatter.value(row).to_string())
+                                    .into_owned()
                             })
                             .collect();
                         text.push_str(&cells.join(","));

@@ -941,6 +941,15 @@ fn conform(
     })
 }
 
+/// A CSV field: quoted (quotes doubled) when it holds a comma, quote or line end.
+pub fn csv_field(value: &str) -> std::borrow::Cow<'_, str> {
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\"")).into()
+    } else {
+        value.into()
+    }
+}
+
 /// A measure as CSV: a header row, then one line per row; a null cell is `x` where the
 /// measure or group was not collected that year and `z` (no denominator) elsewhere
 /// (`domain.md` §3).
@@ -984,14 +993,7 @@ pub fn measure_csv(result: &MeasureResult) -> Result<String, String> {
                     text.push_str(symbol);
                     continue;
                 }
-                let value = formatter.value(row).to_string();
-                if value.contains([',', '"', '\n', '\r']) {
-                    text.push('"');
-                    text.push_str(&value.replace('"', "\"\""));
-                    text.push('"');
-                } else {
-                    text.push_str(&value);
-                }
+                text.push_str(&csv_field(&formatter.value(row).to_string()));
             }
             text.push('\n');
         }
