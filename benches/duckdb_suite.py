@@ -9,7 +9,8 @@ Rerun with:
 As `cwsw run` does: every warehouse table (a folder of Parquet parts, or a *.parquet file)
 becomes a view; each cohort-kind query runs for every year and the union of those with
 the same `table:` (default `cohort`) is materialised under that name (in DIR/suite.duckdb,
-deleted at the end; --database :memory: keeps it in memory); then each measure
+deleted at the end; --database :memory: keeps it in memory), a table after the cohort
+tables its queries read (`cohort_pupils` after `cohort` and `pupil_years`); then each measure
 runs for every year with the parameters its header declares, bound as DuckDB named
 parameters. Writes DIR/<measure>.csv and DIR/timings.csv (query,seconds,peak_rss_bytes:
 seconds summed over years, peak RSS the highest of any year; the kernel's peak is reset
@@ -23,6 +24,7 @@ import collections
 import csv
 import datetime
 import math
+import re
 import sys
 import time
 from pathlib import Path
@@ -239,29 +241,46 @@ def main():
         print(f"{query['kind']:8} {query['name']:32} {query.get('seconds', 0):8.2f} s  "
               f"peak RSS {query.get('peak', 0) / 2**20:8.0f} MB  {extra}", flush=True)
 
-    # Cohort queries: materialise each year's rows into a staging table per `table:`,
-    # renamed once every cohort query has run (no cohort query sees another's table).
-    staged = {}
-    for query in (q for q in queries if q["kind"] == "cohort"):
-        failed = False
-        for year in years:
-            staging = f"_staging_{query['table']}"
+    # Cohort queries, a table at a time, each after the cohort tables its queries read
+    # (as the engine orders them): every year's rows go into a staging table, renamed to
+    # the `table:` name once all of its queries have run.
+    cohorts = [q for q in queries if q["kind"] == "cohort"]
+    made_here = {q["table"] for q in cohorts}
+    reads = {}
+    for query in cohorts:
+        # DuckDB's parser names the tables (not the CTEs); placeholders cannot be parsed.
+        names = con.get_table_names(re.sub(r"\$\w+", "NULL", query["sql"]))
+        reads.setdefault(query["table"], set()).update(names & made_here - {query["table"]})
+    order, done = [], set()
+    while len(order) < len(reads):
+        ready = [t for t in dict.fromkeys(q["table"] for q in cohorts)
+                 if t not in done and reads[t] <= done]
+        if not ready:
+            sys.exit(f"cohort tables read each other in a cycle: {sorted(set(reads) - done)}")
+        order.append(ready[0])
+        done.add(ready[0])
+    for table in order:
+        staging = f"_staging_{table}"
+        staged = False
+        for query in (q for q in cohorts if q["table"] == table):
+            failed = False
+            for year in years:
+                def materialise(sql, params):
+                    nonlocal staged
+                    relation = con.sql(sql, params=params)
+                    if staged:
+                        relation.insert_into(staging)
+                    else:
+                        relation.create(staging)
+                    staged = True
+                    return True
 
-            def materialise(sql, params):
-                relation = con.sql(sql, params=params)
-                if staging in staged:
-                    relation.insert_into(staging)
-                else:
-                    relation.create(staging)
-                staged[staging] = query["table"]
-                return True
-
-            failed |= run(query, year, materialise) is None
-        report(query, "FAILED" if failed else "")
-    for staging, table in staged.items():
-        con.execute(f'ALTER TABLE "{staging}" RENAME TO "{table}"')
-        n = con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
-        print(f"  table {table}: {n:,} rows")
+                failed |= run(query, year, materialise) is None
+            report(query, "FAILED" if failed else "")
+        if staged:
+            con.execute(f'ALTER TABLE "{staging}" RENAME TO "{table}"')
+            n = con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+            print(f"  table {table}: {n:,} rows")
 
     # Measures: every year, fetched to Python, written as CSV, compared with cwsw's.
     for query in (q for q in queries if q["kind"] == "measure"):

@@ -12,8 +12,6 @@
 --   period_start: date, 1 April of the previous calendar year, start of the collection year
 --   lookback_census_year: int32, the first of the six collection years ending in this one (2017 for 2022)
 --   lookback_start: date, 1 April starting that first collection year (2016-04-01 for 2022)
---   year_start: date, 1 August starting the academic year
---   year_end: date, 31 July ending it
 -- output:
 --   academic_year: int32, the academic year (202122)
 --   social_care_group: string, the DfE group label
@@ -300,13 +298,10 @@ window_groups as (
 ),
 
 all_pupils as (
-    -- Pupils on roll at some point of the academic year: a census also lists pupils
-    -- who joined after (or left before) the term it carries (domain.md §5).
-    select distinct pupil_id
-    from pupil_terms
+    -- Pupils on roll at some point of the academic year, once each (pupil_years).
+    select pupil_id
+    from pupil_years
     where academic_year = $academic_year
-      and (entry_date is null or entry_date <= $year_end)
-      and (leaving_date is null or leaving_date >= $year_start)
 ),
 
 ever_in_need_pupils as (

@@ -74,31 +74,21 @@ pupil_absence as (
     where sessions_possible > 0
 ),
 
-members as (
-    select distinct social_care_group, pupil_id
-    from cohort
-    where academic_year = $academic_year
-      and pupil_id is not null
-),
-
-characteristics as (
-    select pupil_id, phase_type_grouping, sex, sen_provision, year_group
-    from pupil_years
-    where academic_year = $academic_year
-),
-
 pupils as (
-    -- Unknown, never null, before grouping: a null below means Total.
+    -- cohort_pupils never leaves a characteristic null, so a null below means Total.
     select
-        members.social_care_group,
-        coalesce(characteristics.phase_type_grouping, 'Unknown') as phase_type_grouping,
-        coalesce(characteristics.sex, 'Unknown') as sex,
-        coalesce(characteristics.sen_provision, 'Unknown') as sen_provision,
-        coalesce(characteristics.year_group, 'Unknown') as year_group,
+        cohort_pupils.social_care_group,
+        cohort_pupils.phase_type_grouping,
+        cohort_pupils.sex,
+        cohort_pupils.sen_provision,
+        cohort_pupils.year_group,
         pupil_absence.*
-    from members
-    inner join pupil_absence on members.pupil_id = pupil_absence.pupil_id
-    left join characteristics on members.pupil_id = characteristics.pupil_id
+    -- The per-pupil sums, the smaller side, first: DataFusion builds a hash join's table
+    -- from its left input.
+    from pupil_absence
+    inner join cohort_pupils
+        on pupil_absence.pupil_id = cohort_pupils.pupil_id
+        and cohort_pupils.academic_year = $academic_year
 ),
 
 final as (

@@ -28,30 +28,30 @@ moves as (
     where start_date between $year_start and $year_end
 ),
 
-members as (
-    select distinct social_care_group, pupil_id
-    from cohort
+on_roll as (
+    -- Pupils on roll at some point of the year (a pupil_years record).
+    select social_care_group, pupil_id, phase_type_grouping, sex, sen_provision, year_group
+    from cohort_pupils
     where academic_year = $academic_year
-      and pupil_id is not null
+      and on_census
 ),
 
 pupils as (
     select
-        members.social_care_group,
-        pupil_years.phase_type_grouping,
-        pupil_years.sex,
-        pupil_years.sen_provision,
-        pupil_years.year_group,
+        on_roll.social_care_group,
+        on_roll.phase_type_grouping,
+        on_roll.sex,
+        on_roll.sen_provision,
+        on_roll.year_group,
         case when moves.pupil_id is null then 0 else 1 end as moved
-    from members
-    inner join pupil_years
-        on members.pupil_id = pupil_years.pupil_id
-        and pupil_years.academic_year = $academic_year
-    left join moves on members.pupil_id = moves.pupil_id
+    -- The moves, the smaller side, first: DataFusion builds a hash join's table from its
+    -- left input.
+    from moves
+    right join on_roll on moves.pupil_id = on_roll.pupil_id
 ),
 
 final as (
-    -- pupil_years never leaves a characteristic null, so a null below means Total.
+    -- cohort_pupils never leaves a characteristic null, so a null below means Total.
     select
         social_care_group,
         coalesce(phase_type_grouping, 'Total') as phase_type_grouping,

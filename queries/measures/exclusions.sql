@@ -37,36 +37,30 @@ pupil_exclusions as (
     group by pupil_id
 ),
 
-members as (
-    select distinct social_care_group, pupil_id
-    from cohort
-    where academic_year = $academic_year
-      and pupil_id is not null
-),
-
-characteristics as (
+denominator as (
     -- The denominator is the pupils on roll at the spring (January) census day
     -- (domain.md §5: exclusion and suspension rates).
-    select pupil_id, phase_type_grouping, sex, sen_provision, year_group
-    from pupil_years
+    select social_care_group, pupil_id, phase_type_grouping, sex, sen_provision, year_group
+    from cohort_pupils
     where academic_year = $academic_year
       and on_spring_census
 ),
 
 pupils as (
-    -- pupil_years never leaves a characteristic null, so a null below means Total.
+    -- cohort_pupils never leaves a characteristic null, so a null below means Total.
     select
-        members.social_care_group,
-        characteristics.phase_type_grouping,
-        characteristics.sex,
-        characteristics.sen_provision,
-        characteristics.year_group,
+        denominator.social_care_group,
+        denominator.phase_type_grouping,
+        denominator.sex,
+        denominator.sen_provision,
+        denominator.year_group,
         coalesce(pupil_exclusions.permanent, 0) as permanent,
         case when coalesce(pupil_exclusions.suspensions, 0) > 0 then 1 else 0 end as suspended,
         coalesce(pupil_exclusions.suspensions, 0) as suspensions
-    from members
-    inner join characteristics on members.pupil_id = characteristics.pupil_id
-    left join pupil_exclusions on members.pupil_id = pupil_exclusions.pupil_id
+    -- The excluded pupils, the smaller side, first: DataFusion builds a hash join's table
+    -- from its left input.
+    from pupil_exclusions
+    right join denominator on pupil_exclusions.pupil_id = denominator.pupil_id
 ),
 
 final as (

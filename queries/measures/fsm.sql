@@ -23,30 +23,21 @@
 
 with
 
-members as (
-    select distinct social_care_group, pupil_id
-    from cohort
-    where academic_year = $academic_year
-      and pupil_id is not null
-),
-
 pupils as (
     select
-        members.social_care_group,
-        pupil_years.phase_type_grouping,
-        pupil_years.sex,
-        pupil_years.sen_provision,
-        pupil_years.year_group,
-        case when pupil_years.fsm_eligible then 1 else 0 end as eligible
-    from members
-    inner join pupil_years
-        on members.pupil_id = pupil_years.pupil_id
-        and pupil_years.academic_year = $academic_year
-    where pupil_years.on_spring_census
+        social_care_group,
+        phase_type_grouping,
+        sex,
+        sen_provision,
+        year_group,
+        case when fsm_eligible then 1 else 0 end as eligible
+    from cohort_pupils
+    where academic_year = $academic_year
+      and on_spring_census
 ),
 
 final as (
-    -- pupil_years never leaves a characteristic null, so a null below means Total.
+    -- cohort_pupils never leaves a characteristic null, so a null below means Total.
     select
         social_care_group,
         coalesce(phase_type_grouping, 'Total') as phase_type_grouping,

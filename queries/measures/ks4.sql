@@ -51,35 +51,26 @@ results as (
     where academic_year = $academic_year
 ),
 
-members as (
-    select distinct social_care_group, pupil_id
-    from cohort
-    where academic_year = $academic_year
-      and pupil_id is not null
-),
-
-characteristics as (
-    select pupil_id, phase_type_grouping, sex, sen_provision, year_group
-    from pupil_years
-    where academic_year = $academic_year
-),
-
 pupils as (
-    -- Unknown, never null, before grouping: a null below means Total.
+    -- cohort_pupils never leaves a characteristic null, so a null below means Total.
     select
-        members.social_care_group,
-        coalesce(characteristics.phase_type_grouping, 'Unknown') as phase_type_grouping,
-        coalesce(characteristics.sex, 'Unknown') as sex,
-        coalesce(characteristics.sen_provision, 'Unknown') as sen_provision,
-        coalesce(characteristics.year_group, 'Unknown') as year_group,
+        cohort_pupils.social_care_group,
+        cohort_pupils.phase_type_grouping,
+        cohort_pupils.sex,
+        cohort_pupils.sen_provision,
+        cohort_pupils.year_group,
         results.attainment8,
         results.progress8,
         results.basics_4,
         results.basics_5,
         results.ebacc_aps
-    from members
-    inner join results on members.pupil_id = results.pupil_id and results.choice = 1
-    left join characteristics on members.pupil_id = characteristics.pupil_id
+    -- The results, the smaller side, first: DataFusion builds a hash join's table from its
+    -- left input.
+    from results
+    inner join cohort_pupils
+        on results.pupil_id = cohort_pupils.pupil_id
+        and cohort_pupils.academic_year = $academic_year
+    where results.choice = 1
 ),
 
 final as (

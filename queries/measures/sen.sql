@@ -30,35 +30,26 @@
 
 with
 
-members as (
-    select distinct social_care_group, pupil_id
-    from cohort
-    where academic_year = $academic_year
-      and pupil_id is not null
-),
-
 pupils as (
     select
-        members.social_care_group,
-        pupil_years.phase_type_grouping,
-        pupil_years.sex,
-        pupil_years.year_group,
-        case when pupil_years.sen_provision = 'No identified SEN' then 1 else 0 end as no_sen,
-        case when pupil_years.sen_provision = 'SEN support' then 1 else 0 end as sen_support,
-        case when pupil_years.sen_provision = 'EHC plan' then 1 else 0 end as ehc_plan,
+        social_care_group,
+        phase_type_grouping,
+        sex,
+        year_group,
+        case when sen_provision = 'No identified SEN' then 1 else 0 end as no_sen,
+        case when sen_provision = 'SEN support' then 1 else 0 end as sen_support,
+        case when sen_provision = 'EHC plan' then 1 else 0 end as ehc_plan,
         case
-            when pupil_years.sen_provision in ('SEN support', 'EHC plan') and pupil_years.primary_need = 'SEMH' then 1
+            when sen_provision in ('SEN support', 'EHC plan') and primary_need = 'SEMH' then 1
             else 0
         end as semh
-    from members
-    inner join pupil_years
-        on members.pupil_id = pupil_years.pupil_id
-        and pupil_years.academic_year = $academic_year
-    where pupil_years.on_spring_census
+    from cohort_pupils
+    where academic_year = $academic_year
+      and on_spring_census
 ),
 
 final as (
-    -- pupil_years never leaves a characteristic null, so a null below means Total.
+    -- cohort_pupils never leaves a characteristic null, so a null below means Total.
     select
         social_care_group,
         coalesce(phase_type_grouping, 'Total') as phase_type_grouping,

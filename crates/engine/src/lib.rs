@@ -4,9 +4,11 @@
 //! Each query is a `.sql` file whose leading comment block is a YAML header
 //! ([`QueryHeader`]) declaring its parameters and output columns. [`Engine::run`]
 //! binds the parameters of each academic year through DataFusion placeholders
-//! (`$reference_date`, never string formatting), runs every cohort query and registers
-//! the union of their results as the table `cohort`, then runs every measure, checks
-//! each result against its header and returns it sorted as the SQL orders it.
+//! (`$reference_date`, never string formatting), runs every cohort-kind query and
+//! registers the union of its years as the table its header names (`pupil_years`,
+//! `cohort`, `cohort_groups`, `cohort_pupils`, each after the tables it reads), then runs
+//! every measure, checks each result against its header and returns it completed and
+//! sorted by year, group and breakdown.
 //!
 //! ```
 //! let queries = cwsw_engine::QuerySet::embedded().expect("the embedded queries parse");
@@ -18,7 +20,7 @@ mod query;
 pub use datafusion::scalar::ScalarValue;
 pub use query::{Declared, EMBEDDED_QUERIES, Query, QueryHeader, QueryKind, QuerySet};
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -490,9 +492,72 @@ impl Engine {
         Ok(values)
     }
 
+    /// The cohort-kind tables in an order they can be made in, each with its queries: a
+    /// table comes after every cohort table its queries read (`cohort_pupils` after
+    /// `cohort` and `pupil_years`). The references come from DataFusion's own parse, so
+    /// a CTE of the same name is not mistaken for a table.
+    pub fn cohort_order(&self) -> Result<Vec<(String, Vec<&Query>)>, EngineError> {
+        let state = self.context.state();
+        let dialect = state.config().options().sql_parser.dialect;
+        let mut tables: Vec<(String, Vec<&Query>, BTreeSet<String>)> = Vec::new();
+        for query in self.queries.cohorts() {
+            let name = &query.header.name;
+            let statement = state
+                .sql_to_statement(&query.sql, &dialect)
+                .map_err(query_error(name))?;
+            let reads: BTreeSet<String> = state
+                .resolve_table_references(&statement)
+                .map_err(query_error(name))?
+                .iter()
+                .map(|reference| reference.table().to_string())
+                .collect();
+            match tables
+                .iter_mut()
+                .find(|(table, _, _)| *table == query.header.table)
+            {
+                Some((_, queries, all_reads)) => {
+                    queries.push(query);
+                    all_reads.extend(reads);
+                }
+                None => tables.push((query.header.table.clone(), vec![query], reads)),
+            }
+        }
+        let made_here: BTreeSet<String> =
+            tables.iter().map(|(table, _, _)| table.clone()).collect();
+        let mut order = Vec::new();
+        let mut done: BTreeSet<String> = BTreeSet::new();
+        while !tables.is_empty() {
+            // The first table (in file order) whose cohort inputs are all made.
+            let ready = tables.iter().position(|(table, _, reads)| {
+                reads
+                    .iter()
+                    .all(|read| read == table || !made_here.contains(read) || done.contains(read))
+            });
+            let Some(ready) = ready else {
+                let waiting: Vec<&str> =
+                    tables.iter().map(|(table, _, _)| table.as_str()).collect();
+                return Err(EngineError::Query {
+                    query: waiting.join(", "),
+                    message: "these cohort tables read each other in a cycle".to_string(),
+                });
+            };
+            let (table, queries, reads) = tables.remove(ready);
+            if reads.contains(&table) {
+                return Err(EngineError::Query {
+                    query: queries[0].header.name.clone(),
+                    message: format!("it reads the table `{table}` it makes"),
+                });
+            }
+            done.insert(table.clone());
+            order.push((table, queries));
+        }
+        Ok(order)
+    }
+
     /// Runs every cohort-kind query for each year and registers the union of each
-    /// table's results (`cohort`, `cohort_groups`, `pupil_years`), so measures and ad-hoc
-    /// SQL can read them.
+    /// table's results (`pupil_years`, `cohort`, `cohort_groups`, `cohort_pupils`), a
+    /// table as soon as it is made, so later cohort queries, measures and ad-hoc SQL
+    /// can read it.
     pub async fn register_cohorts(
         &self,
         years: &[AcademicYear],
@@ -502,64 +567,63 @@ impl Engine {
     ) -> Result<(), EngineError> {
         // Each year's result streams to a Parquet part in the work folder, so a
         // national-scale cohort (tens of millions of rows) never sits in memory.
-        let mut tables: BTreeMap<String, SchemaRef> = BTreeMap::new();
-        for query in self.queries.cohorts() {
-            let name = &query.header.name;
-            let timing = Timer::start(name);
-            let schema = declared_schema(&query.header);
-            let table = &query.header.table;
-            if tables
-                .entry(table.clone())
-                .or_insert_with(|| schema.clone())
-                != &schema
-            {
-                return Err(EngineError::Query {
-                    query: name.clone(),
-                    message: format!(
-                        "its output differs from the other queries registered as `{table}`"
-                    ),
-                });
+        for (table, queries) in self.cohort_order()? {
+            let schema = declared_schema(&queries[0].header);
+            let folder = self.work.path().join(&table);
+            // Re-running replaces the previous table.
+            let _ = self.context.deregister_table(table.as_str());
+            if folder.exists() {
+                std::fs::remove_dir_all(&folder).map_err(|source| EngineError::Io {
+                    path: folder.clone(),
+                    source,
+                })?;
             }
-            let folder = self.work.path().join(table);
             std::fs::create_dir_all(&folder).map_err(|source| EngineError::Io {
                 path: folder.clone(),
                 source,
             })?;
-            for year in years {
-                progress(&format!("cohort {name} {year}"));
-                let values = self.parameters(*year, overrides)?;
-                let frame = self.frame(query, &borrow(&values)).await?;
-                check_schema(name, &schema, frame.schema().as_arrow())?;
-                let part = folder.join(format!("part-{name}-{}.parquet", year.time_period()));
-                frame
-                    .write_parquet(
-                        &part.to_string_lossy(),
-                        DataFrameWriteOptions::new().with_single_file_output(true),
-                        None,
-                    )
-                    .await
-                    .map_err(query_error(name))?;
+            for query in queries {
+                let name = &query.header.name;
+                if declared_schema(&query.header) != schema {
+                    return Err(EngineError::Query {
+                        query: name.clone(),
+                        message: format!(
+                            "its output differs from the other queries registered as `{table}`"
+                        ),
+                    });
+                }
+                let timing = Timer::start(name);
+                for year in years {
+                    progress(&format!("cohort {name} {year}"));
+                    let values = self.parameters(*year, overrides)?;
+                    let frame = self.frame(query, &borrow(&values)).await?;
+                    check_schema(name, &schema, frame.schema().as_arrow())?;
+                    let part = folder.join(format!("part-{name}-{}.parquet", year.time_period()));
+                    frame
+                        .write_parquet(
+                            &part.to_string_lossy(),
+                            DataFrameWriteOptions::new().with_single_file_output(true),
+                            None,
+                        )
+                        .await
+                        .map_err(query_error(name))?;
+                }
+                timings.push(timing.stop());
             }
-            timings.push(timing.stop());
-        }
-        for (name, schema) in tables {
-            // Re-running replaces the previous tables.
-            let _ = self.context.deregister_table(name.as_str());
-            let folder = self.work.path().join(&name);
             let has_parts =
                 std::fs::read_dir(&folder).is_ok_and(|mut parts| parts.next().is_some());
             if has_parts {
                 let mut location = folder.to_string_lossy().to_string();
                 location.push('/');
                 self.context
-                    .register_parquet(name.as_str(), &location, ParquetReadOptions::default())
+                    .register_parquet(table.as_str(), &location, ParquetReadOptions::default())
                     .await
-                    .map_err(query_error(&name))?;
+                    .map_err(query_error(&table))?;
             } else {
-                let table = MemTable::try_new(schema, vec![vec![]]).map_err(query_error(&name))?;
+                let empty = MemTable::try_new(schema, vec![vec![]]).map_err(query_error(&table))?;
                 self.context
-                    .register_table(name.as_str(), Arc::new(table))
-                    .map_err(query_error(&name))?;
+                    .register_table(table.as_str(), Arc::new(empty))
+                    .map_err(query_error(&table))?;
             }
         }
         Ok(())

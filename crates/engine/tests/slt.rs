@@ -2,9 +2,12 @@
 //!
 //! The harness registers every warehouse table, empty, with the dictionary's schema (as
 //! the warehouse has it), plus each cohort-kind table (`cohort`, `cohort_groups`,
-//! `pupil_years`), empty with its query's declared schema; the `.slt` inserts its
+//! `pupil_years`, `cohort_pupils`), empty with its query's declared schema; the `.slt` inserts its
 //! rows. `run NAME key=value …` runs a query file through [`Engine::execute`], binding
-//! the values as placeholders exactly as production does; anything else is plain SQL.
+//! the values as placeholders exactly as production does; `materialize NAME key=value …`
+//! (as a statement) runs a cohort-kind query and puts its rows for that academic year in
+//! the table it makes, as `cwsw run` does before the queries reading that table; anything
+//! else is plain SQL.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -109,6 +112,50 @@ impl Harness {
     }
 }
 
+impl Harness {
+    /// `materialize NAME academic_year=Y …`: runs a cohort-kind query, as `run` does, and
+    /// puts its rows in place of that year's rows of the table its header names, as
+    /// [`Engine::run`] does before the queries that read it (`cohort_pupils`).
+    fn materialize(&self, directive: &str) -> Result<(), HarnessError> {
+        let error = |e: &dyn std::fmt::Display| HarnessError(e.to_string());
+        let name = directive.split_whitespace().next().unwrap_or_default();
+        let query = self
+            .engine
+            .queries()
+            .get(name)
+            .ok_or_else(|| HarnessError(format!("no query `{name}`")))?;
+        let table = query.header.table.clone();
+        let year: i32 = directive
+            .split_whitespace()
+            .find_map(|word| word.strip_prefix("academic_year="))
+            .and_then(|year| year.parse().ok())
+            .ok_or_else(|| HarnessError(format!("`materialize {name}` needs academic_year=")))?;
+        let (schema, mut batches) = self.run_query(directive)?;
+        let context = self.engine.context().clone();
+        let kept = self
+            .runtime
+            .block_on(async {
+                context
+                    .sql(&format!(
+                        "select * from {table} where academic_year <> {year}"
+                    ))
+                    .await?
+                    .collect()
+                    .await
+            })
+            .map_err(|e| error(&e))?;
+        batches.extend(kept);
+        let rows = MemTable::try_new(schema, vec![batches]).map_err(|e| error(&e))?;
+        context
+            .deregister_table(table.as_str())
+            .map_err(|e| error(&e))?;
+        context
+            .register_table(table.as_str(), Arc::new(rows))
+            .map_err(|e| error(&e))?;
+        Ok(())
+    }
+}
+
 fn render(
     schema: &SchemaRef,
     batches: &[RecordBatch],
@@ -172,6 +219,10 @@ impl sqllogictest::DB for Harness {
         if let Some(directive) = trimmed.strip_prefix("run ") {
             let (schema, batches) = self.run_query(directive)?;
             return render(&schema, &batches);
+        }
+        if let Some(directive) = trimmed.strip_prefix("materialize ") {
+            self.materialize(directive)?;
+            return Ok(DBOutput::StatementComplete(0));
         }
         let context = self.engine.context().clone();
         let (schema, batches) = self
