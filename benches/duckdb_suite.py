@@ -246,10 +246,11 @@ def main():
     # the `table:` name once all of its queries have run.
     cohorts = [q for q in queries if q["kind"] == "cohort"]
     made_here = {q["table"] for q in cohorts}
-    reads = {}
+    reads, parser = {}, duckdb.connect()
     for query in cohorts:
         # DuckDB's parser names the tables (not the CTEs); placeholders cannot be parsed.
-        names = con.get_table_names(re.sub(r"\$\w+", "NULL", query["sql"]))
+        # (A connection of its own: this one would be left with an unfinished result.)
+        names = parser.get_table_names(re.sub(r"\$\w+", "NULL", query["sql"]))
         reads.setdefault(query["table"], set()).update(names & made_here - {query["table"]})
     order, done = [], set()
     while len(order) < len(reads):
@@ -279,7 +280,7 @@ def main():
             report(query, "FAILED" if failed else "")
         if staged:
             con.execute(f'ALTER TABLE "{staging}" RENAME TO "{table}"')
-            n = con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+            n = con.execute(f'SELECT count(*) FROM "{table}"').fetchall()[0][0]
             print(f"  table {table}: {n:,} rows")
 
     # Measures: every year, fetched to Python, written as CSV, compared with cwsw's.

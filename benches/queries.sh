@@ -14,7 +14,7 @@
 # here) is reused only while its tables have the data dictionary's columns.
 # cwsw runs the queries compiled into it, DuckDB those in queries/: build before comparing.
 # Needs /usr/bin/time (Debian package `time`) and python3 with duckdb and pyyaml. The
-# national warehouse is ~5.5 GB (~11 min to make on 2 cores); DuckDB's run over it needs
+# national warehouse is ~3.4 GB (~5 min to make on 2 cores); DuckDB's run over it needs
 # up to ~10 GB more under WORK_DIR while it runs and took ~50 min on a busy 2-core machine.
 set -euo pipefail
 pupils=${1:-150000}

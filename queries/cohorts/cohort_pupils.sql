@@ -32,6 +32,15 @@ members as (
     select distinct social_care_group, pupil_id
     from cohort
     where academic_year = $academic_year
+      and child_id is not null
+      and pupil_id is not null
+    union all
+    -- Rows without a child (All pupils comparison, its peers) are one per pupil already,
+    -- by cohort's grain: no need to make the largest groups distinct again.
+    select social_care_group, pupil_id
+    from cohort
+    where academic_year = $academic_year
+      and child_id is null
       and pupil_id is not null
 ),
 

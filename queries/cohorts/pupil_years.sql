@@ -29,6 +29,8 @@
 with
 
 spring_census as (
+    -- One row, written first wherever it is joined: DataFusion builds a join's table
+    -- from its left input.
     select cast($census_year as string) || ' spring' as census
 ),
 
@@ -48,8 +50,8 @@ records as (
                 case when pupil_terms.on_roll then 0 else 1 end,
                 pupil_terms.school
         ) as choice
-    from pupil_terms
-    cross join spring_census
+    from spring_census
+    cross join pupil_terms
     where pupil_terms.academic_year = $academic_year
       -- On roll at some point of the year (a census also lists later joiners).
       and (pupil_terms.entry_date is null or pupil_terms.entry_date <= $year_end)
@@ -81,16 +83,16 @@ phases as (
 fsm_spring as (
     -- The census lists the periods known on its day; one with no end is open then.
     select distinct fsm_periods.pupil_id
-    from fsm_periods
-    cross join spring_census
+    from spring_census
+    cross join fsm_periods
     where fsm_periods.census = spring_census.census
       and fsm_periods.end_date is null
 ),
 
 needs_spring as (
     select sen_needs.pupil_id, min(sen_needs.sen_type) as primary_need
-    from sen_needs
-    cross join spring_census
+    from spring_census
+    cross join sen_needs
     where sen_needs.census = spring_census.census
       and sen_needs.rank = 1
     group by sen_needs.pupil_id
@@ -117,8 +119,14 @@ select
     end as year_group,
     chosen.on_spring_census and fsm_spring.pupil_id is not null as fsm_eligible,
     case when chosen.on_spring_census then needs_spring.primary_need end as primary_need
-from chosen
-left join phases on chosen.school = phases.laestab and phases.choice = 1
-left join fsm_spring on chosen.pupil_id = fsm_spring.pupil_id
-left join needs_spring on chosen.pupil_id = needs_spring.pupil_id
+-- The lookups first, each joined to everything to its right: DataFusion builds a hash
+-- join's table from its left input, and a build side cannot spill under --memory-limit.
+from needs_spring
+right join (
+    fsm_spring
+    right join (
+        phases
+        right join chosen on phases.laestab = chosen.school and phases.choice = 1
+    ) on fsm_spring.pupil_id = chosen.pupil_id
+) on needs_spring.pupil_id = chosen.pupil_id
 -- No order: a table for the measures to join (sorting 8.5M pupils a year costs memory).

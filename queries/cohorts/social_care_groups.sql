@@ -48,99 +48,12 @@ cin_episodes_window as (
       and coalesce(referral_nfa, false) = false
 ),
 
-protection_plans_window as (
-    select child_id, census_year, plan_start_date, plan_end_date
-    from cin_child_protection_plans
-    where census_year between $lookback_census_year and $census_year
-),
-
-cin_plans_window as (
-    select child_id, census_year, plan_start_date, plan_end_date
-    from cin_plans
-    where census_year between $lookback_census_year and $census_year
-),
-
-care_episodes_window as (
-    -- Short breaks (legal status V3, V4) are respite, not looked after (domain.md §1).
-    select child_id, collection_year, start_date, end_date
-    from care_episodes
-    where collection_year between $lookback_census_year and $census_year
-      and coalesce(legal_status, '') not in ('V3', 'V4')
-),
-
-child_links as (
-    select child_id, pupil_id from cin_children where census_year = $census_year
-    union all
-    select child_id, pupil_id from care_children where collection_year = $census_year
-),
-
-pupils as (
-    select child_id, max(pupil_id) as pupil_id
-    from child_links
-    group by child_id
-),
-
-window_links as (
-    -- For the six-year groups a child links to a pupil through any year's return.
-    select child_id, pupil_id from cin_children
-    where census_year between $lookback_census_year and $census_year
-    union all
-    select child_id, pupil_id from care_children
-    where collection_year between $lookback_census_year and $census_year
-),
-
-window_pupils as (
-    select child_id, max(pupil_id) as pupil_id
-    from window_links
-    group by child_id
-),
-
-in_need as (
-    -- CIN at 31 March: referred on or before it, not closed by it (domain.md §1).
-    select distinct child_id
-    from cin_episodes_window
-    where census_year = $census_year
-      and referral_date <= $reference_date
-      and (closure_date is null or closure_date > $reference_date)
-),
-
-in_need_any_point as (
-    -- Open on some day of the collection year: a closure on 1 April still counts.
-    select distinct child_id
-    from cin_episodes_window
-    where census_year = $census_year
-      and referral_date <= $reference_date
-      and (closure_date is null or closure_date >= $period_start)
-),
-
-on_protection_plan as (
-    select distinct child_id
-    from protection_plans_window
-    where census_year = $census_year
-      and plan_start_date <= $reference_date
-      and (plan_end_date is null or plan_end_date > $reference_date)
-),
-
-on_protection_plan_any_point as (
-    select distinct child_id
-    from protection_plans_window
-    where census_year = $census_year
-      and plan_start_date <= $reference_date
-      and (plan_end_date is null or plan_end_date >= $period_start)
-),
-
-on_cin_plan as (
-    select distinct child_id
-    from cin_plans_window
-    where census_year = $census_year
-      and plan_start_date <= $reference_date
-      and (plan_end_date is null or plan_end_date > $reference_date)
-),
-
 care_this_year as (
+    -- Short breaks (legal status V3, V4) are respite, not looked after (domain.md §1).
     select child_id, start_date, end_date
-    from care_episodes_window
+    from care_episodes
     where collection_year = $census_year
+      and coalesce(legal_status, '') not in ('V3', 'V4')
 ),
 
 care_previous as (
@@ -148,7 +61,9 @@ care_previous as (
         child_id,
         start_date,
         end_date,
-        lag(end_date) over (partition by child_id order by start_date) as previous_end
+        -- Episodes starting the same day in end order, so every engine numbers spells
+        -- alike (an open episode, no end yet, last).
+        lag(end_date) over (partition by child_id order by start_date, end_date nulls last) as previous_end
     from care_this_year
 ),
 
@@ -159,7 +74,11 @@ care_spells as (
         start_date,
         end_date,
         sum(case when previous_end is null or start_date > previous_end then 1 else 0 end)
-            over (partition by child_id order by start_date rows between unbounded preceding and current row) as spell
+            over (
+                partition by child_id
+                order by start_date, end_date nulls last
+                rows between unbounded preceding and current row
+            ) as spell
     from care_previous
 ),
 
@@ -170,131 +89,231 @@ spell_starts as (
 ),
 
 looked_after as (
+    -- Looked after at 31 March, with the start of the spell of care it falls in.
     select care_spells.child_id, min(spell_starts.spell_start) as spell_start
-    from care_spells
-    inner join spell_starts
-        on care_spells.child_id = spell_starts.child_id
-        and care_spells.spell = spell_starts.spell
+    from spell_starts
+    inner join care_spells
+        on spell_starts.child_id = care_spells.child_id
+        and spell_starts.spell = care_spells.spell
     where care_spells.start_date <= $reference_date
       and (care_spells.end_date is null or care_spells.end_date > $reference_date)
     group by care_spells.child_id
 ),
 
-looked_after_any_point as (
-    select distinct child_id
-    from care_this_year
-    where start_date <= $reference_date
-      and (end_date is null or end_date >= $period_start)
-),
-
-everyone as (
-    select child_id from in_need
-    union
-    select child_id from on_protection_plan
-    union
-    select child_id from looked_after
-),
-
-classified as (
+facts as (
+    -- What each record says of its child, one column a fact, 0 where it says nothing;
+    -- every source is read once, and `children` sums them up per child. A period counts
+    -- at 31 March when it began by then and had not ended by it, at any point when it
+    -- was open on some day of the collection year (an end on 1 April still counts), and
+    -- over six years when it was open on some day from lookback_start on.
     select
-        everyone.child_id,
-        looked_after.child_id is not null as is_looked_after,
-        looked_after.spell_start,
-        on_protection_plan.child_id is not null as is_on_protection_plan
-    from everyone
-    left join looked_after on everyone.child_id = looked_after.child_id
-    left join on_protection_plan on everyone.child_id = on_protection_plan.child_id
-),
-
-everyone_any_point as (
-    select child_id from in_need_any_point
-    union
-    select child_id from on_protection_plan_any_point
-    union
-    select child_id from looked_after_any_point
-),
-
-classified_any_point as (
+        child_id,
+        case
+            when census_year = $census_year and referral_date <= $reference_date
+                and (closure_date is null or closure_date > $reference_date) then 1
+            else 0
+        end as in_need,
+        case
+            when census_year = $census_year and referral_date <= $reference_date
+                and (closure_date is null or closure_date >= $period_start) then 1
+            else 0
+        end as in_need_any_point,
+        0 as protection_plan,
+        0 as protection_plan_any_point,
+        0 as cin_plan,
+        0 as looked_after,
+        0 as looked_after_any_point,
+        case
+            when referral_date <= $reference_date
+                and (closure_date is null or closure_date >= $lookback_start) then 1
+            else 0
+        end as ever_in_need,
+        0 as ever_on_plan,
+        cast(null as date) as spell_start,
+        cast(null as string) as year_pupil_id,
+        cast(null as string) as window_pupil_id
+    from cin_episodes_window
+    union all
     select
-        everyone_any_point.child_id,
-        looked_after_any_point.child_id is not null as is_looked_after,
-        on_protection_plan_any_point.child_id is not null as is_on_protection_plan
-    from everyone_any_point
-    left join looked_after_any_point
-        on everyone_any_point.child_id = looked_after_any_point.child_id
-    left join on_protection_plan_any_point
-        on everyone_any_point.child_id = on_protection_plan_any_point.child_id
+        child_id,
+        0,
+        0,
+        case
+            when census_year = $census_year and plan_start_date <= $reference_date
+                and (plan_end_date is null or plan_end_date > $reference_date) then 1
+            else 0
+        end,
+        case
+            when census_year = $census_year and plan_start_date <= $reference_date
+                and (plan_end_date is null or plan_end_date >= $period_start) then 1
+            else 0
+        end,
+        0,
+        0,
+        0,
+        -- A child protection plan is both a time in need and a plan (CWSW).
+        case
+            when plan_start_date <= $reference_date
+                and (plan_end_date is null or plan_end_date >= $lookback_start) then 1
+            else 0
+        end,
+        case
+            when plan_start_date <= $reference_date
+                and (plan_end_date is null or plan_end_date >= $lookback_start) then 1
+            else 0
+        end,
+        cast(null as date),
+        cast(null as string),
+        cast(null as string)
+    from cin_child_protection_plans
+    where census_year between $lookback_census_year and $census_year
+    union all
+    select
+        child_id,
+        0,
+        0,
+        0,
+        0,
+        case
+            when census_year = $census_year and plan_start_date <= $reference_date
+                and (plan_end_date is null or plan_end_date > $reference_date) then 1
+            else 0
+        end,
+        0,
+        0,
+        0,
+        case
+            when plan_start_date <= $reference_date
+                and (plan_end_date is null or plan_end_date >= $lookback_start) then 1
+            else 0
+        end,
+        cast(null as date),
+        cast(null as string),
+        cast(null as string)
+    from cin_plans
+    where census_year between $lookback_census_year and $census_year
+    union all
+    select
+        child_id,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        case
+            when collection_year = $census_year and start_date <= $reference_date
+                and (end_date is null or end_date >= $period_start) then 1
+            else 0
+        end,
+        case
+            when start_date <= $reference_date
+                and (end_date is null or end_date >= $lookback_start) then 1
+            else 0
+        end,
+        0,
+        cast(null as date),
+        cast(null as string),
+        cast(null as string)
+    from care_episodes
+    where collection_year between $lookback_census_year and $census_year
+      and coalesce(legal_status, '') not in ('V3', 'V4')
+    union all
+    select child_id, 0, 0, 0, 0, 0, 1, 0, 0, 0, spell_start, cast(null as string), cast(null as string)
+    from looked_after
+    union all
+    -- A child's pupil: through this year's return for the groups of the year, through
+    -- any of the six years' returns for the six-year groups.
+    select
+        child_id, 0, 0, 0, 0, 0, 0, 0, 0, 0, cast(null as date),
+        case when census_year = $census_year then pupil_id end,
+        pupil_id
+    from cin_children
+    where census_year between $lookback_census_year and $census_year
+    union all
+    select
+        child_id, 0, 0, 0, 0, 0, 0, 0, 0, 0, cast(null as date),
+        case when collection_year = $census_year then pupil_id end,
+        pupil_id
+    from care_children
+    where collection_year between $lookback_census_year and $census_year
 ),
 
-ever_in_need as (
-    -- In need at any point of the six collection years ending on 31 March: every
-    -- episode in those returns that was open on a day from lookback_start on.
-    select child_id from cin_episodes_window
-    where referral_date <= $reference_date
-      and (closure_date is null or closure_date >= $lookback_start)
-    union
-    select child_id from protection_plans_window
-    where plan_start_date <= $reference_date
-      and (plan_end_date is null or plan_end_date >= $lookback_start)
-    union
-    select child_id from care_episodes_window
-    where start_date <= $reference_date
-      and (end_date is null or end_date >= $lookback_start)
+children as (
+    select
+        child_id,
+        max(in_need) = 1 as in_need,
+        max(in_need_any_point) = 1 as in_need_any_point,
+        max(protection_plan) = 1 as protection_plan,
+        max(protection_plan_any_point) = 1 as protection_plan_any_point,
+        max(cin_plan) = 1 as cin_plan,
+        max(looked_after) = 1 as looked_after,
+        max(looked_after_any_point) = 1 as looked_after_any_point,
+        max(ever_in_need) = 1 as ever_in_need,
+        max(ever_on_plan) = 1 as ever_on_plan,
+        min(spell_start) as spell_start,
+        max(year_pupil_id) as pupil_id,
+        max(window_pupil_id) as window_pupil_id
+    from facts
+    group by child_id
 ),
 
-cwsw as (
-    -- The role extension's cohort: on a CIN plan or a child protection plan at 31 March.
-    -- Children looked after are the statutory cohort, reported beside it (domain.md §1).
-    select child_id from on_cin_plan
-    union
-    select child_id from on_protection_plan
+labels as (
+    select social_care_group
+    from (
+        values
+            ('CIN at 31 March'),
+            ('CINO at 31 March'),
+            ('CPPO at 31 March'),
+            ('CLA at 31 March'),
+            ('CLA 12 months at 31 March'),
+            ('CLA less than 12 months at 31 March'),
+            ('CIN at any point'),
+            ('CINO at any point'),
+            ('CPPO at any point'),
+            ('CLA at any point'),
+            ('CWSW'),
+            ('Ever CIN - last 6 years'),
+            ('Ever 6 CWSW')
+    ) as listed (social_care_group)
 ),
 
-ever_on_plan as (
-    -- On a CIN plan or a child protection plan on some day of the six years.
-    select child_id from cin_plans_window
-    where plan_start_date <= $reference_date
-      and (plan_end_date is null or plan_end_date >= $lookback_start)
-    union
-    select child_id from protection_plans_window
-    where plan_start_date <= $reference_date
-      and (plan_end_date is null or plan_end_date >= $lookback_start)
-),
-
-groups as (
-    -- The hierarchy CLA > CPP > CIN makes CINO, CPPO and CLA exclusive (domain.md §1).
-    select child_id, 'CIN at 31 March' as social_care_group from classified
-    union all
-    select child_id, 'CINO at 31 March' from classified where not is_looked_after and not is_on_protection_plan
-    union all
-    select child_id, 'CPPO at 31 March' from classified where is_on_protection_plan and not is_looked_after
-    union all
-    select child_id, 'CLA at 31 March' from classified where is_looked_after
-    union all
-    -- Looked after continuously for 12 months: throughout the collection year.
-    select child_id, 'CLA 12 months at 31 March' from classified where is_looked_after and spell_start <= $period_start
-    union all
-    select child_id, 'CLA less than 12 months at 31 March' from classified where is_looked_after and spell_start > $period_start
-    union all
-    select child_id, 'CIN at any point' from classified_any_point
-    union all
-    select child_id, 'CINO at any point' from classified_any_point where not is_looked_after and not is_on_protection_plan
-    union all
-    select child_id, 'CPPO at any point' from classified_any_point where is_on_protection_plan and not is_looked_after
-    union all
-    select child_id, 'CLA at any point' from classified_any_point where is_looked_after
-    union all
-    select cwsw.child_id, 'CWSW' from cwsw
-    left join looked_after on cwsw.child_id = looked_after.child_id
-    where looked_after.child_id is null
-),
-
-window_groups as (
-    select child_id, 'Ever CIN - last 6 years' as social_care_group from ever_in_need
-    union all
-    select ever_on_plan.child_id, 'Ever 6 CWSW' from ever_on_plan
-    left join looked_after on ever_on_plan.child_id = looked_after.child_id
-    where looked_after.child_id is null
+child_groups as (
+    -- Each child in each of its groups, reading `children` once. The hierarchy
+    -- CLA > CPP > CIN makes CINO, CPPO and CLA exclusive (domain.md §1).
+    select
+        labels.social_care_group,
+        children.child_id,
+        case
+            when labels.social_care_group in ('Ever CIN - last 6 years', 'Ever 6 CWSW') then children.window_pupil_id
+            else children.pupil_id
+        end as pupil_id,
+        children.ever_in_need
+    from labels
+    cross join children
+    where case labels.social_care_group
+        when 'CIN at 31 March' then children.in_need or children.protection_plan or children.looked_after
+        when 'CINO at 31 March' then children.in_need and not children.protection_plan and not children.looked_after
+        when 'CPPO at 31 March' then children.protection_plan and not children.looked_after
+        when 'CLA at 31 March' then children.looked_after
+        -- Looked after continuously for 12 months: throughout the collection year.
+        when 'CLA 12 months at 31 March' then children.looked_after and children.spell_start <= $period_start
+        when 'CLA less than 12 months at 31 March' then children.looked_after and children.spell_start > $period_start
+        when 'CIN at any point' then
+            children.in_need_any_point or children.protection_plan_any_point or children.looked_after_any_point
+        when 'CINO at any point' then
+            children.in_need_any_point and not children.protection_plan_any_point and not children.looked_after_any_point
+        when 'CPPO at any point' then children.protection_plan_any_point and not children.looked_after_any_point
+        when 'CLA at any point' then children.looked_after_any_point
+        -- The role extension's cohort: on a CIN plan or a child protection plan at 31
+        -- March. Children looked after are the statutory cohort, reported beside it.
+        when 'CWSW' then (children.cin_plan or children.protection_plan) and not children.looked_after
+        -- In need at any point of the six collection years ending on 31 March.
+        when 'Ever CIN - last 6 years' then children.ever_in_need
+        -- On a CIN plan or a child protection plan on some day of the six years.
+        when 'Ever 6 CWSW' then children.ever_on_plan and not children.looked_after
+        else false
+    end
 ),
 
 all_pupils as (
@@ -305,18 +324,25 @@ all_pupils as (
 ),
 
 ever_in_need_pupils as (
-    select distinct window_pupils.pupil_id
-    from ever_in_need
-    inner join window_pupils on ever_in_need.child_id = window_pupils.child_id
-    where window_pupils.pupil_id is not null
+    select pupil_id
+    from child_groups
+    where social_care_group = 'Ever CIN - last 6 years'
+      and pupil_id is not null
 ),
 
 peers as (
-    -- Pupils with no social worker in the six years: in none of the groups above.
-    select all_pupils.pupil_id
-    from all_pupils
-    left join ever_in_need_pupils on all_pupils.pupil_id = ever_in_need_pupils.pupil_id
-    where ever_in_need_pupils.pupil_id is null
+    -- Pupils with no social worker in the six years: in none of the groups above. An
+    -- aggregate rather than an outer join: it can spill under --memory-limit, where a
+    -- join's build side cannot (and DataFusion 55 returned no rows for this query's
+    -- `right join … where … is null`).
+    select pupil_id
+    from (
+        select pupil_id, 0 as ever_in_need from all_pupils
+        union all
+        select pupil_id, 1 from ever_in_need_pupils
+    ) as marked
+    group by pupil_id
+    having max(ever_in_need) = 0
 ),
 
 final as (
@@ -326,13 +352,8 @@ final as (
     select 'Never CIN - last 6 years', cast(null as string), pupil_id
     from peers
     union all
-    select groups.social_care_group, groups.child_id, pupils.pupil_id
-    from groups
-    left join pupils on groups.child_id = pupils.child_id
-    union all
-    select window_groups.social_care_group, window_groups.child_id, window_pupils.pupil_id
-    from window_groups
-    left join window_pupils on window_groups.child_id = window_pupils.child_id
+    select social_care_group, child_id, pupil_id
+    from child_groups
 )
 
 select

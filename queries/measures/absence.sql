@@ -91,13 +91,15 @@ pupils as (
         and cohort_pupils.academic_year = $academic_year
 ),
 
-final as (
+cells as (
+    -- One row per combination of the breakdowns first, so the grouping sets below
+    -- add up a few thousand rows instead of every pupil five times over.
     select
         social_care_group,
-        coalesce(phase_type_grouping, 'Total') as phase_type_grouping,
-        coalesce(sex, 'Total') as sex,
-        coalesce(sen_provision, 'Total') as sen_provision,
-        coalesce(year_group, 'Total') as year_group,
+        phase_type_grouping,
+        sex,
+        sen_provision,
+        year_group,
         count(*) as t_pupils,
         sum(sessions_possible) as t_sess_possible,
         sum(sessions_overall) as t_sess_overall,
@@ -113,6 +115,31 @@ final as (
         sum(cast(sessions_authorised as double) * sessions_possible) as sum_authorised_possible,
         sum(cast(sessions_unauthorised as double) * sessions_possible) as sum_unauthorised_possible
     from pupils
+    group by social_care_group, phase_type_grouping, sex, sen_provision, year_group
+),
+
+final as (
+    select
+        social_care_group,
+        coalesce(phase_type_grouping, 'Total') as phase_type_grouping,
+        coalesce(sex, 'Total') as sex,
+        coalesce(sen_provision, 'Total') as sen_provision,
+        coalesce(year_group, 'Total') as year_group,
+        sum(t_pupils) as t_pupils,
+        sum(t_sess_possible) as t_sess_possible,
+        sum(t_sess_overall) as t_sess_overall,
+        sum(t_sess_authorised) as t_sess_authorised,
+        sum(t_sess_unauthorised) as t_sess_unauthorised,
+        sum(t_pupils_pa_10_exact) as t_pupils_pa_10_exact,
+        sum(t_pupils_pa_50_exact) as t_pupils_pa_50_exact,
+        sum(sum_overall_squared) as sum_overall_squared,
+        sum(sum_authorised_squared) as sum_authorised_squared,
+        sum(sum_unauthorised_squared) as sum_unauthorised_squared,
+        sum(sum_possible_squared) as sum_possible_squared,
+        sum(sum_overall_possible) as sum_overall_possible,
+        sum(sum_authorised_possible) as sum_authorised_possible,
+        sum(sum_unauthorised_possible) as sum_unauthorised_possible
+    from cells
     group by grouping sets (
         (social_care_group),
         (social_care_group, phase_type_grouping),

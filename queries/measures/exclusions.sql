@@ -63,6 +63,24 @@ pupils as (
     right join denominator on pupil_exclusions.pupil_id = denominator.pupil_id
 ),
 
+cells as (
+    -- One row per combination of the breakdowns first, so the grouping sets below
+    -- add up a few thousand rows instead of every pupil five times over.
+    select
+        social_care_group,
+        phase_type_grouping,
+        sex,
+        sen_provision,
+        year_group,
+        count(*) as t_pupils,
+        sum(permanent) as t_perm_excl,
+        sum(suspended) as t_one_plus_sus,
+        sum(suspensions) as t_suspensions,
+        sum(cast(suspensions as double) * suspensions) as sum_suspensions_squared
+    from pupils
+    group by social_care_group, phase_type_grouping, sex, sen_provision, year_group
+),
+
 final as (
     select
         social_care_group,
@@ -70,12 +88,12 @@ final as (
         coalesce(sex, 'Total') as sex,
         coalesce(sen_provision, 'Total') as sen_provision,
         coalesce(year_group, 'Total') as year_group,
-        count(*) as t_pupils,
-        sum(permanent) as t_perm_excl,
-        sum(suspended) as t_one_plus_sus,
-        sum(suspensions) as t_suspensions,
-        sum(cast(suspensions as double) * suspensions) as sum_suspensions_squared
-    from pupils
+        sum(t_pupils) as t_pupils,
+        sum(t_perm_excl) as t_perm_excl,
+        sum(t_one_plus_sus) as t_one_plus_sus,
+        sum(t_suspensions) as t_suspensions,
+        sum(sum_suspensions_squared) as sum_suspensions_squared
+    from cells
     group by grouping sets (
         (social_care_group),
         (social_care_group, phase_type_grouping),

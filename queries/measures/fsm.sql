@@ -36,6 +36,21 @@ pupils as (
       and on_spring_census
 ),
 
+cells as (
+    -- One row per combination of the breakdowns first, so the grouping sets below
+    -- add up a few thousand rows instead of every pupil five times over.
+    select
+        social_care_group,
+        phase_type_grouping,
+        sex,
+        sen_provision,
+        year_group,
+        count(*) as t_pupils,
+        sum(eligible) as t_fsm_eligible
+    from pupils
+    group by social_care_group, phase_type_grouping, sex, sen_provision, year_group
+),
+
 final as (
     -- cohort_pupils never leaves a characteristic null, so a null below means Total.
     select
@@ -44,9 +59,9 @@ final as (
         coalesce(sex, 'Total') as sex,
         coalesce(sen_provision, 'Total') as sen_provision,
         coalesce(year_group, 'Total') as year_group,
-        count(*) as t_pupils,
-        sum(eligible) as t_fsm_eligible
-    from pupils
+        sum(t_pupils) as t_pupils,
+        sum(t_fsm_eligible) as t_fsm_eligible
+    from cells
     group by grouping sets (
         (social_care_group),
         (social_care_group, phase_type_grouping),

@@ -76,13 +76,15 @@ pupils as (
     where results.choice = 1
 ),
 
-final as (
+cells as (
+    -- One row per combination of the breakdowns first, so the grouping sets below
+    -- add up a few thousand rows instead of every pupil five times over.
     select
         social_care_group,
-        coalesce(phase_type_grouping, 'Total') as phase_type_grouping,
-        coalesce(sex, 'Total') as sex,
-        coalesce(sen_provision, 'Total') as sen_provision,
-        coalesce(year_group, 'Total') as year_group,
+        phase_type_grouping,
+        sex,
+        sen_provision,
+        year_group,
         count(*) as t_pupils,
         sum(reading) as t_read_met_expected_standard,
         sum(writing) as t_writta_met_expected_standard,
@@ -91,6 +93,24 @@ final as (
         sum(gps) as t_gps_met_expected_standard,
         sum(science) as t_scita_met_expected_standard
     from pupils
+    group by social_care_group, phase_type_grouping, sex, sen_provision, year_group
+),
+
+final as (
+    select
+        social_care_group,
+        coalesce(phase_type_grouping, 'Total') as phase_type_grouping,
+        coalesce(sex, 'Total') as sex,
+        coalesce(sen_provision, 'Total') as sen_provision,
+        coalesce(year_group, 'Total') as year_group,
+        sum(t_pupils) as t_pupils,
+        sum(t_read_met_expected_standard) as t_read_met_expected_standard,
+        sum(t_writta_met_expected_standard) as t_writta_met_expected_standard,
+        sum(t_mat_met_expected_standard) as t_mat_met_expected_standard,
+        sum(t_rwm_met_expected_standard) as t_rwm_met_expected_standard,
+        sum(t_gps_met_expected_standard) as t_gps_met_expected_standard,
+        sum(t_scita_met_expected_standard) as t_scita_met_expected_standard
+    from cells
     group by grouping sets (
         (social_care_group),
         (social_care_group, phase_type_grouping),

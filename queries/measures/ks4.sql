@@ -73,13 +73,15 @@ pupils as (
     where results.choice = 1
 ),
 
-final as (
+cells as (
+    -- One row per combination of the breakdowns first, so the grouping sets below
+    -- add up a few thousand rows instead of every pupil five times over.
     select
         social_care_group,
-        coalesce(phase_type_grouping, 'Total') as phase_type_grouping,
-        coalesce(sex, 'Total') as sex,
-        coalesce(sen_provision, 'Total') as sen_provision,
-        coalesce(year_group, 'Total') as year_group,
+        phase_type_grouping,
+        sex,
+        sen_provision,
+        year_group,
         count(*) as t_pupils,
         count(attainment8) as t_att8_pupils,
         sum(attainment8) as sum_att8,
@@ -92,6 +94,28 @@ final as (
         count(ebacc_aps) as t_ebaccaps_pupils,
         sum(ebacc_aps) as sum_ebaccaps
     from pupils
+    group by social_care_group, phase_type_grouping, sex, sen_provision, year_group
+),
+
+final as (
+    select
+        social_care_group,
+        coalesce(phase_type_grouping, 'Total') as phase_type_grouping,
+        coalesce(sex, 'Total') as sex,
+        coalesce(sen_provision, 'Total') as sen_provision,
+        coalesce(year_group, 'Total') as year_group,
+        sum(t_pupils) as t_pupils,
+        sum(t_att8_pupils) as t_att8_pupils,
+        sum(sum_att8) as sum_att8,
+        sum(sum_att8_squared) as sum_att8_squared,
+        sum(t_p8_pupils) as t_p8_pupils,
+        sum(sum_p8score) as sum_p8score,
+        sum(sum_p8score_squared) as sum_p8score_squared,
+        sum(t_l2basics_94) as t_l2basics_94,
+        sum(t_l2basics_95) as t_l2basics_95,
+        sum(t_ebaccaps_pupils) as t_ebaccaps_pupils,
+        sum(sum_ebaccaps) as sum_ebaccaps
+    from cells
     group by grouping sets (
         (social_care_group),
         (social_care_group, phase_type_grouping),

@@ -48,13 +48,14 @@ pupils as (
       and on_spring_census
 ),
 
-final as (
-    -- cohort_pupils never leaves a characteristic null, so a null below means Total.
+cells as (
+    -- One row per combination of the breakdowns first, so the grouping sets below
+    -- add up a few thousand rows instead of every pupil five times over.
     select
         social_care_group,
-        coalesce(phase_type_grouping, 'Total') as phase_type_grouping,
-        coalesce(sex, 'Total') as sex,
-        coalesce(year_group, 'Total') as year_group,
+        phase_type_grouping,
+        sex,
+        year_group,
         count(*) as t_pupils,
         sum(no_sen) as t_no_identified_sen,
         sum(sen_support + ehc_plan) as t_all_sen,
@@ -62,6 +63,23 @@ final as (
         sum(ehc_plan) as t_statement_or_ehc_plan,
         sum(semh) as t_semh
     from pupils
+    group by social_care_group, phase_type_grouping, sex, year_group
+),
+
+final as (
+    -- cohort_pupils never leaves a characteristic null, so a null below means Total.
+    select
+        social_care_group,
+        coalesce(phase_type_grouping, 'Total') as phase_type_grouping,
+        coalesce(sex, 'Total') as sex,
+        coalesce(year_group, 'Total') as year_group,
+        sum(t_pupils) as t_pupils,
+        sum(t_no_identified_sen) as t_no_identified_sen,
+        sum(t_all_sen) as t_all_sen,
+        sum(t_sen_support) as t_sen_support,
+        sum(t_statement_or_ehc_plan) as t_statement_or_ehc_plan,
+        sum(t_semh) as t_semh
+    from cells
     group by grouping sets (
         (social_care_group),
         (social_care_group, phase_type_grouping),

@@ -326,7 +326,12 @@ impl Engine {
         let config = SessionConfig::new()
             .with_target_partitions(threads)
             .with_information_schema(true)
-            .set_bool("datafusion.sql_parser.enable_ident_normalization", false);
+            .set_bool("datafusion.sql_parser.enable_ident_normalization", false)
+            // A hash join builds its table from the join's left input as the query file
+            // writes it (the smaller, per-pupil side first): the statistics-driven swap
+            // put the 17M-row national cohort on the build side, which cannot spill, and
+            // ran out of a 4 GB pool.
+            .set_bool("datafusion.optimizer.join_reordering", false);
         let mut runtime = RuntimeEnvBuilder::new();
         if let Some(limit) = options.memory_limit {
             // Operators that can spill share the pool fairly (performance.md).
@@ -1126,4 +1131,80 @@ pub fn write_measures(results: &[MeasureResult], dir: &Path) -> Result<(), Engin
         path: staging.clone(),
         source,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn engine(queries: QuerySet) -> Engine {
+        let options = EngineOptions {
+            threads: 1,
+            memory_limit: None,
+            work_dir: None,
+        };
+        let context = Engine::session(&options).expect("a session");
+        Engine::with_context(context, queries).expect("an engine")
+    }
+
+    /// A cohort-kind query file making `table` with `sql`.
+    fn cohort(name: &str, table: &str, sql: &str) -> (PathBuf, String) {
+        let text = format!(
+            "-- name: {name}\n-- title: a test cohort\n-- kind: cohort\n-- table: {table}\n\
+             -- implements: nothing\n-- grain: one row\n-- numerator: none\n\
+             -- denominator: none\n-- parameters: {{}}\n-- output:\n\
+             --   academic_year: int32, the year\n{sql}\n"
+        );
+        (PathBuf::from(format!("cohorts/{name}.sql")), text)
+    }
+
+    fn order(engine: &Engine) -> Result<Vec<String>, EngineError> {
+        Ok(engine
+            .cohort_order()?
+            .into_iter()
+            .map(|(table, _)| table)
+            .collect())
+    }
+
+    #[test]
+    fn cohort_tables_are_made_after_the_tables_they_read() {
+        let engine = engine(QuerySet::embedded().expect("the embedded queries parse"));
+        let order = order(&engine).expect("no cycle");
+        let at = |table: &str| {
+            order
+                .iter()
+                .position(|made| made == table)
+                .unwrap_or_else(|| panic!("{table} is made: {order:?}"))
+        };
+        assert!(at("pupil_years") < at("cohort"), "{order:?}");
+        assert!(at("cohort") < at("cohort_pupils"), "{order:?}");
+        assert!(at("pupil_years") < at("cohort_pupils"), "{order:?}");
+        assert_eq!(order.len(), 4, "{order:?}");
+    }
+
+    #[test]
+    fn a_cte_named_like_a_cohort_table_is_not_a_dependency() {
+        // `b` reads only its own CTE called `a`, so the file order stands.
+        let queries = QuerySet::from_files([
+            cohort("first", "b", "with a as (select 1 as x) select x from a"),
+            cohort("second", "a", "select 1 as academic_year"),
+        ])
+        .expect("the test queries parse");
+        assert_eq!(order(&engine(queries)).expect("no cycle"), ["b", "a"]);
+    }
+
+    #[test]
+    fn cohort_tables_reading_each_other_are_refused() {
+        let queries = QuerySet::from_files([
+            cohort("first", "a", "select academic_year from b"),
+            cohort("second", "b", "select academic_year from a"),
+        ])
+        .expect("the test queries parse");
+        let error = order(&engine(queries)).expect_err("a cycle");
+        assert!(error.to_string().contains("cycle"), "{error}");
+        let queries = QuerySet::from_files([cohort("own", "a", "select academic_year from a")])
+            .expect("the test query parses");
+        let error = order(&engine(queries)).expect_err("reads itself");
+        assert!(error.to_string().contains("it makes"), "{error}");
+    }
 }

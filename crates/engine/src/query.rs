@@ -243,7 +243,9 @@ impl QuerySet {
         Self::from_files(files)
     }
 
-    fn from_files(files: impl IntoIterator<Item = (PathBuf, String)>) -> Result<Self, EngineError> {
+    pub(crate) fn from_files(
+        files: impl IntoIterator<Item = (PathBuf, String)>,
+    ) -> Result<Self, EngineError> {
         let mut queries = files
             .into_iter()
             .map(|(path, text)| Query::parse(&path, &text))
