@@ -12,7 +12,7 @@ use cwsw_dictionary::AcademicYear;
 use crate::pipeline::Progress;
 
 // DataFusion makes many small, short-lived allocations; mimalloc serves them faster than
-// the system allocator and returns freed memory sooner (performance.md).
+// the system allocator (performance.md), at the cost of keeping freed memory longer.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

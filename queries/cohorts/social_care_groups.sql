@@ -102,7 +102,8 @@ looked_after as (
 
 facts as (
     -- What each record says of its child, one column a fact, 0 where it says nothing;
-    -- every source is read once, and `children` sums them up per child. A period counts
+    -- each return is read once here (care episodes once more, for the spells above), and
+    -- `children` sums them up per child. A period counts
     -- at 31 March when it began by then and had not ended by it, at any point when it
     -- was open on some day of the collection year (an end on 1 April still counts), and
     -- over six years when it was open on some day from lookback_start on.

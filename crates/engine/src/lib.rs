@@ -740,24 +740,9 @@ impl Engine {
         self.register_cohorts(&[year], overrides, &mut |_| {}, &mut timings)
             .await?;
         let values = self.parameters(year, overrides)?;
-        let values: Vec<(String, ScalarValue)> = query
-            .header
-            .parameters
-            .iter()
-            .filter_map(|declared| {
-                values
-                    .iter()
-                    .find(|(known, _)| *known == declared.name)
-                    .cloned()
-            })
-            .collect();
         let batches = self
-            .context
-            .sql(&query.sql)
-            .await
-            .map_err(query_error(name))?
-            .with_param_values(values)
-            .map_err(query_error(name))?
+            .frame(query, &borrow(&values))
+            .await?
             .explain(false, analyze)
             .map_err(query_error(name))?
             .collect()
