@@ -269,7 +269,7 @@ fn linked_in(child: &Child, census_year: i32) -> bool {
 }
 
 /// The child's pupil is known from some return of the six years (the six-year groups
-/// link through any of them: social_care_groups.sql `window_pupils`).
+/// link through any of them: social_care_children.sql `window_pupil_id`).
 fn linked_in_window(child: &Child, year: &Year, held: &RangeInclusive<i32>) -> bool {
     (year.lookback_census_year..=year.census_year)
         .filter(|c| held.contains(c))
@@ -308,7 +308,7 @@ struct SocialCare {
 
 /// The start of the spell of care a child is in on a day: episodes (respite aside) chain
 /// while each starts on or before the day the previous ended (the returns carry DECOM
-/// and DEC, so a spell is visible: social_care_groups.sql `care_spells`).
+/// and DEC, so a spell is visible: social_care_children.sql `care_spells`).
 fn spell_start_on(child: &Child, date: Day) -> Option<Day> {
     let mut episodes: Vec<(Day, Option<Day>)> = child
         .care_episodes

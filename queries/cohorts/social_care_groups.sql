@@ -7,11 +7,7 @@
 -- denominator: not applicable (membership)
 -- parameters:
 --   academic_year: int32, the academic year as EES time_period (202122)
---   census_year: int32, the CIN census and SSDA903 collection year ending in the academic year (2022)
---   reference_date: date, 31 March within the academic year
 --   period_start: date, 1 April of the previous calendar year, start of the collection year
---   lookback_census_year: int32, the first of the six collection years ending in this one (2017 for 2022)
---   lookback_start: date, 1 April starting that first collection year (2016-04-01 for 2022)
 -- output:
 --   academic_year: int32, the academic year (202122)
 --   social_care_group: string, the DfE group label
@@ -34,229 +30,20 @@
 --   - Ever 6 CWSW
 --   - Never CIN - last 6 years
 --
+-- Each child's facts (in need, on a plan, looked after: at 31 March, at any point, over
+-- six years) come from social_care_children; this query applies the hierarchy and the
+-- groups' definitions to them.
+--
 -- Whether the data supports a group in a year (a missing return, CIN plans before
 -- 2022, a six-year window reaching before the first census) is group_years' business:
 -- this query lists whoever the data it has puts in each group.
 
 with
 
-cin_episodes_window as (
-    -- Every episode of the six collection years; referral NFA is not in need (domain.md §1).
-    select child_id, census_year, referral_date, closure_date
-    from cin_episodes
-    where census_year between $lookback_census_year and $census_year
-      and coalesce(referral_nfa, false) = false
-),
-
-care_this_year as (
-    -- Short breaks (legal status V3, V4) are respite, not looked after (domain.md §1).
-    select child_id, start_date, end_date
-    from care_episodes
-    where collection_year = $census_year
-      and coalesce(legal_status, '') not in ('V3', 'V4')
-),
-
-care_previous as (
-    select
-        child_id,
-        start_date,
-        end_date,
-        -- Episodes starting the same day in end order, so every engine numbers spells
-        -- alike (an open episode, no end yet, last).
-        lag(end_date) over (partition by child_id order by start_date, end_date nulls last) as previous_end
-    from care_this_year
-),
-
-care_spells as (
-    -- A spell of care continues while each episode starts the day the previous ended.
-    select
-        child_id,
-        start_date,
-        end_date,
-        sum(case when previous_end is null or start_date > previous_end then 1 else 0 end)
-            over (
-                partition by child_id
-                order by start_date, end_date nulls last
-                rows between unbounded preceding and current row
-            ) as spell
-    from care_previous
-),
-
-spell_starts as (
-    select child_id, spell, min(start_date) as spell_start
-    from care_spells
-    group by child_id, spell
-),
-
-looked_after as (
-    -- Looked after at 31 March, with the start of the spell of care it falls in.
-    select care_spells.child_id, min(spell_starts.spell_start) as spell_start
-    from spell_starts
-    inner join care_spells
-        on spell_starts.child_id = care_spells.child_id
-        and spell_starts.spell = care_spells.spell
-    where care_spells.start_date <= $reference_date
-      and (care_spells.end_date is null or care_spells.end_date > $reference_date)
-    group by care_spells.child_id
-),
-
-facts as (
-    -- What each record says of its child, one column a fact, 0 where it says nothing;
-    -- each return is read once here (care episodes once more, for the spells above), and
-    -- `children` sums them up per child. A period counts
-    -- at 31 March when it began by then and had not ended by it, at any point when it
-    -- was open on some day of the collection year (an end on 1 April still counts), and
-    -- over six years when it was open on some day from lookback_start on.
-    select
-        child_id,
-        case
-            when census_year = $census_year and referral_date <= $reference_date
-                and (closure_date is null or closure_date > $reference_date) then 1
-            else 0
-        end as in_need,
-        case
-            when census_year = $census_year and referral_date <= $reference_date
-                and (closure_date is null or closure_date >= $period_start) then 1
-            else 0
-        end as in_need_any_point,
-        0 as protection_plan,
-        0 as protection_plan_any_point,
-        0 as cin_plan,
-        0 as looked_after,
-        0 as looked_after_any_point,
-        case
-            when referral_date <= $reference_date
-                and (closure_date is null or closure_date >= $lookback_start) then 1
-            else 0
-        end as ever_in_need,
-        0 as ever_on_plan,
-        cast(null as date) as spell_start,
-        cast(null as string) as year_pupil_id,
-        cast(null as string) as window_pupil_id
-    from cin_episodes_window
-    union all
-    select
-        child_id,
-        0,
-        0,
-        case
-            when census_year = $census_year and plan_start_date <= $reference_date
-                and (plan_end_date is null or plan_end_date > $reference_date) then 1
-            else 0
-        end,
-        case
-            when census_year = $census_year and plan_start_date <= $reference_date
-                and (plan_end_date is null or plan_end_date >= $period_start) then 1
-            else 0
-        end,
-        0,
-        0,
-        0,
-        -- A child protection plan is both a time in need and a plan (CWSW).
-        case
-            when plan_start_date <= $reference_date
-                and (plan_end_date is null or plan_end_date >= $lookback_start) then 1
-            else 0
-        end,
-        case
-            when plan_start_date <= $reference_date
-                and (plan_end_date is null or plan_end_date >= $lookback_start) then 1
-            else 0
-        end,
-        cast(null as date),
-        cast(null as string),
-        cast(null as string)
-    from cin_child_protection_plans
-    where census_year between $lookback_census_year and $census_year
-    union all
-    select
-        child_id,
-        0,
-        0,
-        0,
-        0,
-        case
-            when census_year = $census_year and plan_start_date <= $reference_date
-                and (plan_end_date is null or plan_end_date > $reference_date) then 1
-            else 0
-        end,
-        0,
-        0,
-        0,
-        case
-            when plan_start_date <= $reference_date
-                and (plan_end_date is null or plan_end_date >= $lookback_start) then 1
-            else 0
-        end,
-        cast(null as date),
-        cast(null as string),
-        cast(null as string)
-    from cin_plans
-    where census_year between $lookback_census_year and $census_year
-    union all
-    select
-        child_id,
-        0,
-        0,
-        0,
-        0,
-        0,
-        0,
-        case
-            when collection_year = $census_year and start_date <= $reference_date
-                and (end_date is null or end_date >= $period_start) then 1
-            else 0
-        end,
-        case
-            when start_date <= $reference_date
-                and (end_date is null or end_date >= $lookback_start) then 1
-            else 0
-        end,
-        0,
-        cast(null as date),
-        cast(null as string),
-        cast(null as string)
-    from care_episodes
-    where collection_year between $lookback_census_year and $census_year
-      and coalesce(legal_status, '') not in ('V3', 'V4')
-    union all
-    select child_id, 0, 0, 0, 0, 0, 1, 0, 0, 0, spell_start, cast(null as string), cast(null as string)
-    from looked_after
-    union all
-    -- A child's pupil: through this year's return for the groups of the year, through
-    -- any of the six years' returns for the six-year groups.
-    select
-        child_id, 0, 0, 0, 0, 0, 0, 0, 0, 0, cast(null as date),
-        case when census_year = $census_year then pupil_id end,
-        pupil_id
-    from cin_children
-    where census_year between $lookback_census_year and $census_year
-    union all
-    select
-        child_id, 0, 0, 0, 0, 0, 0, 0, 0, 0, cast(null as date),
-        case when collection_year = $census_year then pupil_id end,
-        pupil_id
-    from care_children
-    where collection_year between $lookback_census_year and $census_year
-),
-
 children as (
-    select
-        child_id,
-        max(in_need) = 1 as in_need,
-        max(in_need_any_point) = 1 as in_need_any_point,
-        max(protection_plan) = 1 as protection_plan,
-        max(protection_plan_any_point) = 1 as protection_plan_any_point,
-        max(cin_plan) = 1 as cin_plan,
-        max(looked_after) = 1 as looked_after,
-        max(looked_after_any_point) = 1 as looked_after_any_point,
-        max(ever_in_need) = 1 as ever_in_need,
-        max(ever_on_plan) = 1 as ever_on_plan,
-        min(spell_start) as spell_start,
-        max(year_pupil_id) as pupil_id,
-        max(window_pupil_id) as window_pupil_id
-    from facts
-    group by child_id
+    select *
+    from social_care_children
+    where academic_year = $academic_year
 ),
 
 labels as (
@@ -280,7 +67,7 @@ labels as (
 ),
 
 child_groups as (
-    -- Each child in each of its groups, reading `children` once. The hierarchy
+    -- Each child in each of its groups, one pass over `children`. The hierarchy
     -- CLA > CPP > CIN makes CINO, CPPO and CLA exclusive (domain.md §1).
     select
         labels.social_care_group,
@@ -325,10 +112,12 @@ all_pupils as (
 ),
 
 ever_in_need_pupils as (
-    select pupil_id
-    from child_groups
-    where social_care_group = 'Ever CIN - last 6 years'
-      and pupil_id is not null
+    -- The pupils of Ever CIN - last 6 years, from the facts rather than child_groups
+    -- (which DataFusion would work out a second time).
+    select window_pupil_id as pupil_id
+    from children
+    where ever_in_need
+      and window_pupil_id is not null
 ),
 
 peers as (

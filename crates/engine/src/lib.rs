@@ -6,7 +6,8 @@
 //! binds the parameters of each academic year through DataFusion placeholders
 //! (`$reference_date`, never string formatting), runs every cohort-kind query and
 //! registers the union of its years as the table its header names (`pupil_years`,
-//! `cohort`, `cohort_groups`, `cohort_pupils`, each after the tables it reads), then runs
+//! `social_care_children`, `cohort`, `cohort_groups`, `cohort_pupils`, each after the
+//! tables it reads), then runs
 //! every measure, checks each result against its header and returns it completed and
 //! sorted by year, group and breakdown.
 //!
@@ -560,8 +561,8 @@ impl Engine {
     }
 
     /// Runs every cohort-kind query for each year and registers the union of each
-    /// table's results (`pupil_years`, `cohort`, `cohort_groups`, `cohort_pupils`), a
-    /// table as soon as it is made, so later cohort queries, measures and ad-hoc SQL
+    /// table's results (`pupil_years`, `social_care_children`, `cohort`, `cohort_groups`,
+    /// `cohort_pupils`), a table as soon as it is made, so later cohort queries, measures and ad-hoc SQL
     /// can read it.
     pub async fn register_cohorts(
         &self,
@@ -1170,9 +1171,10 @@ mod tests {
                 .unwrap_or_else(|| panic!("{table} is made: {order:?}"))
         };
         assert!(at("pupil_years") < at("cohort"), "{order:?}");
+        assert!(at("social_care_children") < at("cohort"), "{order:?}");
         assert!(at("cohort") < at("cohort_pupils"), "{order:?}");
         assert!(at("pupil_years") < at("cohort_pupils"), "{order:?}");
-        assert_eq!(order.len(), 4, "{order:?}");
+        assert_eq!(order.len(), 5, "{order:?}");
     }
 
     #[test]
