@@ -20,6 +20,9 @@
 --   year_group: string, Reception, Year 1 … or Unknown
 --   fsm_eligible: boolean, eligible for free school meals on the spring census day
 --   primary_need: string, the SEN type ranked 1 in the spring census, null without one
+--   sessions_possible: int64, the year's possible sessions while of compulsory school age (pupil_years), null with none
+--   sessions_authorised: int64, the year's authorised absence sessions (pupil_years)
+--   sessions_unauthorised: int64, the year's unauthorised absence sessions (pupil_years)
 --
 -- The groups (cohort) joined once to the pupils' characteristics (pupil_years), so each
 -- measure joins its per-pupil values to one table instead of two. A child with no
@@ -53,7 +56,10 @@ characteristics as (
         sen_provision,
         year_group,
         fsm_eligible,
-        primary_need
+        primary_need,
+        sessions_possible,
+        sessions_authorised,
+        sessions_unauthorised
     from pupil_years
     where academic_year = $academic_year
 )
@@ -70,7 +76,10 @@ select
     coalesce(characteristics.sen_provision, 'Unknown') as sen_provision,
     coalesce(characteristics.year_group, 'Unknown') as year_group,
     coalesce(characteristics.fsm_eligible, false) as fsm_eligible,
-    characteristics.primary_need
+    characteristics.primary_need,
+    characteristics.sessions_possible,
+    characteristics.sessions_authorised,
+    characteristics.sessions_unauthorised
 -- pupil_years, the smaller side, first: DataFusion builds a hash join's table from its
 -- left input, and a build side cannot spill under --memory-limit.
 from characteristics

@@ -1,8 +1,8 @@
 -- name: pupil_years
--- title: Each pupil's characteristics in an academic year, for breakdowns and the SEN and FSM measures
+-- title: Each pupil's characteristics and attendance in an academic year, for breakdowns and the SEN, FSM and absence measures
 -- kind: cohort
 -- table: pupil_years
--- implements: "domain.md §2 (breakdowns: phase_type_grouping, SEN provision; SEN and FSM at the January census) and §5 (school census)"
+-- implements: "domain.md §2 (breakdowns: phase_type_grouping, SEN provision; SEN and FSM at the January census) and §5 (school census; absence: six half terms, compulsory school age, ratio of sums)"
 -- grain: one row per academic year and pupil on a school census that year
 -- numerator: not applicable (characteristics)
 -- denominator: not applicable (characteristics)
@@ -11,6 +11,8 @@
 --   census_year: int32, the calendar year of the spring (January) census in the academic year (2022)
 --   year_start: date, 1 August starting the academic year
 --   year_end: date, 31 July ending it
+--   compulsory_birth_from: date, earliest birth date of a pupil aged 5 to 15 at 31 August before the year
+--   compulsory_birth_to: date, latest such birth date
 -- output:
 --   academic_year: int32, the academic year (202122)
 --   pupil_id: string, pseudonymised pupil
@@ -21,11 +23,18 @@
 --   year_group: string, Reception, Year 1 … Year 14 or Unknown
 --   fsm_eligible: boolean, eligible for free school meals on the spring census day (an open FSM period in that census)
 --   primary_need: string, the SEN type ranked 1 in the spring census (SEMH, ASD, …), null without one
+--   sessions_possible: int64, possible sessions over every enrolment and term of the year while of compulsory school age, null with none recorded
+--   sessions_authorised: int64, authorised absence sessions over the same records (a missing count is 0)
+--   sessions_unauthorised: int64, unauthorised absence sessions over the same records (a missing count is 0)
 --
 -- A pupil's characteristics come from one record of the year: the spring census on
 -- roll if there is one, else the latest term described, on roll before not (a pupil
 -- who left), then by school, then by the codes, so the choice never depends on file
--- order.
+-- order. Its attendance is the sum over every record of the year with possible sessions
+-- while of compulsory school age (5 to 15 at 31 August before the year): absence rates
+-- are a ratio of sums, not a mean of ratios (domain.md §5). The same pass over the
+-- census records does both, so the absence measure needs no per-pupil aggregate or
+-- join of its own.
 
 with
 
@@ -50,19 +59,37 @@ chosen as (
         split_part(keys.record, ' ', 3) as school,
         nullif(split_part(keys.record, ' ', 4), '') as sex,
         nullif(split_part(keys.record, ' ', 5), '') as nc_year,
-        nullif(split_part(keys.record, ' ', 6), '') as sen_provision
+        nullif(split_part(keys.record, ' ', 6), '') as sen_provision,
+        keys.sessions_possible,
+        keys.sessions_authorised,
+        keys.sessions_unauthorised
     from (
         select
             pupil_terms.pupil_id,
-            min(
-                case when pupil_terms.on_roll and pupil_terms.census = spring_census.census then '0' else '1' end
-                || ' ' || case pupil_terms.term when 'summer' then '0' when 'spring' then '1' else '2' end
-                || case when pupil_terms.on_roll then '0' else '1' end
-                || ' ' || pupil_terms.school
-                || ' ' || coalesce(pupil_terms.sex, '')
-                || ' ' || coalesce(pupil_terms.nc_year, '')
-                || ' ' || coalesce(pupil_terms.sen_provision, '')
-            ) as record
+            -- concat, not a chain of ||, which builds every intermediate string; no
+            -- argument is null (Spark's concat would be null if one were).
+            min(concat(
+                case when pupil_terms.on_roll and pupil_terms.census = spring_census.census then '0' else '1' end,
+                ' ',
+                case pupil_terms.term when 'summer' then '0' when 'spring' then '1' else '2' end,
+                case when pupil_terms.on_roll then '0' else '1' end,
+                ' ',
+                pupil_terms.school,
+                ' ',
+                coalesce(pupil_terms.sex, ''),
+                ' ',
+                coalesce(pupil_terms.nc_year, ''),
+                ' ',
+                coalesce(pupil_terms.sen_provision, '')
+            )) as record,
+            sum(case when pupil_terms.birth_month between $compulsory_birth_from and $compulsory_birth_to
+                then pupil_terms.sessions_possible end) as sessions_possible,
+            sum(case when pupil_terms.birth_month between $compulsory_birth_from and $compulsory_birth_to
+                and pupil_terms.sessions_possible is not null
+                then coalesce(pupil_terms.sessions_authorised, 0) end) as sessions_authorised,
+            sum(case when pupil_terms.birth_month between $compulsory_birth_from and $compulsory_birth_to
+                and pupil_terms.sessions_possible is not null
+                then coalesce(pupil_terms.sessions_unauthorised, 0) end) as sessions_unauthorised
         from spring_census
         cross join pupil_terms
         where pupil_terms.academic_year = $academic_year
@@ -127,7 +154,10 @@ select
         else 'Year ' || chosen.nc_year
     end as year_group,
     chosen.on_spring_census and fsm_spring.pupil_id is not null as fsm_eligible,
-    case when chosen.on_spring_census then needs_spring.primary_need end as primary_need
+    case when chosen.on_spring_census then needs_spring.primary_need end as primary_need,
+    chosen.sessions_possible,
+    chosen.sessions_authorised,
+    chosen.sessions_unauthorised
 -- The lookups first, each joined to everything to its right: DataFusion builds a hash
 -- join's table from its left input, and a build side cannot spill under --memory-limit.
 from needs_spring

@@ -8,8 +8,6 @@
 -- not_collected: [201920]
 -- parameters:
 --   academic_year: int32, the academic year as EES time_period (202122)
---   compulsory_birth_from: date, earliest birth date of a pupil aged 5 to 15 at 31 August before the year
---   compulsory_birth_to: date, latest such birth date
 -- output:
 --   academic_year: int32, the academic year (202122)
 --   social_care_group: string, the DfE group label
@@ -39,30 +37,16 @@
 
 with
 
-terms as (
-    select pupil_id, sessions_possible, sessions_authorised, sessions_unauthorised
-    from pupil_terms
-    where academic_year = $academic_year
-      and sessions_possible is not null
-      -- Compulsory school age: 5 to 15 at 31 August before the year (domain.md §5).
-      and birth_month between $compulsory_birth_from and $compulsory_birth_to
-),
-
-pupil_totals as (
-    -- A pupil's absence sums over every enrolment and term of the year: a ratio of
-    -- sums, not a mean of ratios (domain.md §5).
+pupils as (
+    -- Each pupil's sums over every enrolment and term of the year, while of compulsory
+    -- school age, come from pupil_years (through cohort_pupils): a ratio of sums, not a
+    -- mean of ratios (domain.md §5).
     select
-        pupil_id,
-        sum(sessions_possible) as sessions_possible,
-        sum(coalesce(sessions_authorised, 0)) as sessions_authorised,
-        sum(coalesce(sessions_unauthorised, 0)) as sessions_unauthorised
-    from terms
-    group by pupil_id
-),
-
-pupil_absence as (
-    select
-        pupil_id,
+        social_care_group,
+        phase_type_grouping,
+        sex,
+        sen_provision,
+        year_group,
         sessions_possible,
         sessions_authorised,
         sessions_unauthorised,
@@ -70,25 +54,9 @@ pupil_absence as (
         -- Exact thresholds in whole numbers: absence / possible >= 10% and >= 50%.
         case when 10 * (sessions_authorised + sessions_unauthorised) >= sessions_possible then 1 else 0 end as persistent,
         case when 2 * (sessions_authorised + sessions_unauthorised) >= sessions_possible then 1 else 0 end as severe
-    from pupil_totals
-    where sessions_possible > 0
-),
-
-pupils as (
-    -- cohort_pupils never leaves a characteristic null, so a null below means Total.
-    select
-        cohort_pupils.social_care_group,
-        cohort_pupils.phase_type_grouping,
-        cohort_pupils.sex,
-        cohort_pupils.sen_provision,
-        cohort_pupils.year_group,
-        pupil_absence.*
-    -- The per-pupil sums, the smaller side, first: DataFusion builds a hash join's table
-    -- from its left input.
-    from pupil_absence
-    inner join cohort_pupils
-        on pupil_absence.pupil_id = cohort_pupils.pupil_id
-        and cohort_pupils.academic_year = $academic_year
+    from cohort_pupils
+    where academic_year = $academic_year
+      and sessions_possible > 0
 ),
 
 cells as (
@@ -119,6 +87,7 @@ cells as (
 ),
 
 final as (
+    -- cohort_pupils never leaves a characteristic null, so a null below means Total.
     select
         social_care_group,
         coalesce(phase_type_grouping, 'Total') as phase_type_grouping,
