@@ -787,10 +787,24 @@ impl Engine {
 }
 
 /// How the work folder's cohort tables are written: LZ4, which writes and reads faster
-/// than the default zstd(3); the files are read a few times and then deleted.
+/// than the default zstd(3), row-group statistics only, and no dictionary for the ids;
+/// the files are read a few times and then deleted.
 fn work_table_options() -> datafusion::config::TableParquetOptions {
     let mut options = datafusion::config::TableParquetOptions::default();
     options.global.compression = Some("lz4_raw".to_string());
+    // Readers prune by academic_year, one value a part: row-group statistics suffice.
+    options.global.statistics_enabled = Some("chunk".to_string());
+    // Pseudonymised ids are all distinct: a dictionary for them is built only to be
+    // abandoned.
+    for id in ["pupil_id", "child_id"] {
+        options.column_specific_options.insert(
+            id.to_string(),
+            datafusion::config::ParquetColumnOptions {
+                dictionary_enabled: Some(false),
+                ..Default::default()
+            },
+        );
+    }
     options
 }
 
