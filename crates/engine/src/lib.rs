@@ -7,9 +7,8 @@
 //! (`$reference_date`, never string formatting), runs every cohort-kind query and
 //! registers the union of its years as the table its header names (`pupil_years`,
 //! `social_care_children`, `cohort`, `cohort_groups`, `cohort_pupils`, each after the
-//! tables it reads), then runs
-//! every measure, checks each result against its header and returns it completed and
-//! sorted by year, group and breakdown.
+//! tables it reads), then runs every measure, checks each result against its header and
+//! returns it completed and sorted by year, group and breakdown.
 //!
 //! ```
 //! let queries = cwsw_engine::QuerySet::embedded().expect("the embedded queries parse");
@@ -575,8 +574,8 @@ impl Engine {
 
     /// Runs every cohort-kind query for each year and registers the union of each
     /// table's results (`pupil_years`, `social_care_children`, `cohort`, `cohort_groups`,
-    /// `cohort_pupils`), a table as soon as it is made, so later cohort queries, measures and ad-hoc SQL
-    /// can read it.
+    /// `cohort_pupils`), a table as soon as it is made, so later cohort queries, measures
+    /// and ad-hoc SQL can read it.
     pub async fn register_cohorts(
         &self,
         years: &[AcademicYear],

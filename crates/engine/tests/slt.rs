@@ -3,11 +3,11 @@
 //! The harness registers every warehouse table, empty, with the dictionary's schema (as
 //! the warehouse has it), plus each cohort-kind table (`pupil_years`,
 //! `social_care_children`, `cohort`, `cohort_groups`, `cohort_pupils`), empty with its
-//! query's declared schema; the `.slt` inserts its rows. `run NAME key=value …` runs a query file through [`Engine::execute`], binding
-//! the values as placeholders exactly as production does; `materialize NAME key=value …`
-//! (as a statement) runs a cohort-kind query and puts its rows for that academic year in
-//! the table it makes, as `cwsw run` does before the queries reading that table; anything
-//! else is plain SQL.
+//! query's declared schema; the `.slt` inserts its rows. `run NAME key=value …` runs a
+//! query file through [`Engine::execute`], binding the values as placeholders exactly as
+//! production does; `materialize NAME key=value …` (as a statement) runs a cohort-kind
+//! query and puts its rows for that academic year in the table it makes, as `cwsw run`
+//! does before the queries reading that table; anything else is plain SQL.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -278,11 +278,14 @@ fn slt_files_pass() {
         let mut runner = sqllogictest::Runner::new(|| async { Harness::new() });
         runner.with_column_validator(sqllogictest::strict_column_validator);
         // SLT_COMPLETE=1 rewrites each file's expected results from what the queries
-        // return now (SLT_COMPLETE=NAME only NAME.slt): for writing a new case, never for
-        // making a failure pass unread.
-        let complete = std::env::var("SLT_COMPLETE").ok().filter(|value| {
-            value == "1" || slt.file_stem().is_some_and(|stem| stem == value.as_str())
-        });
+        // return now (SLT_COMPLETE=NAME only NAME.slt, and runs no other): for writing a
+        // new case, never for making a failure pass unread.
+        let complete = std::env::var("SLT_COMPLETE").ok();
+        if let Some(only) = complete.as_deref().filter(|&only| only != "1")
+            && slt.file_stem().is_none_or(|stem| stem != only)
+        {
+            continue;
+        }
         if complete.is_some() {
             let update = runner.update_test_file(
                 &slt,
@@ -294,9 +297,6 @@ fn slt_files_pass() {
             if let Err(error) = block_on(update) {
                 failures.push(format!("{}:\n{error}", slt.display()));
             }
-            continue;
-        }
-        if std::env::var_os("SLT_COMPLETE").is_some() {
             continue;
         }
         if let Err(error) = runner.run_file(&slt) {
