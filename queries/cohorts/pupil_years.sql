@@ -118,18 +118,18 @@ phases as (
 
 fsm_spring as (
     -- The census lists the periods known on its day; one with no end is open then.
+    -- The census is compared with a constant, not joined to spring_census: the engine
+    -- then reads only the warehouse part holding that census.
     select distinct fsm_periods.pupil_id
-    from spring_census
-    cross join fsm_periods
-    where fsm_periods.census = spring_census.census
+    from fsm_periods
+    where fsm_periods.census = cast($census_year as string) || ' spring'
       and fsm_periods.end_date is null
 ),
 
 needs_spring as (
     select sen_needs.pupil_id, min(sen_needs.sen_type) as primary_need
-    from spring_census
-    cross join sen_needs
-    where sen_needs.census = spring_census.census
+    from sen_needs
+    where sen_needs.census = cast($census_year as string) || ' spring'
       and sen_needs.rank = 1
     group by sen_needs.pupil_id
 )

@@ -15,6 +15,7 @@
 //! assert!(queries.get("absence").is_some());
 //! ```
 
+mod parts;
 mod query;
 
 pub use datafusion::scalar::ScalarValue;
@@ -36,7 +37,7 @@ use datafusion::dataframe::DataFrameWriteOptions;
 use datafusion::datasource::MemTable;
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
-use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
+use datafusion::prelude::{SessionConfig, SessionContext};
 
 /// What can go wrong running queries.
 #[derive(Debug, thiserror::Error)]
@@ -403,8 +404,7 @@ impl Engine {
             if path.is_dir() && !location.ends_with('/') {
                 location.push('/');
             }
-            context
-                .register_parquet(&name, &location, ParquetReadOptions::default())
+            parts::register(&context, &name, &location)
                 .await
                 .map_err(query_error(&name))?;
         }
@@ -633,8 +633,7 @@ impl Engine {
             if has_parts {
                 let mut location = folder.to_string_lossy().to_string();
                 location.push('/');
-                self.context
-                    .register_parquet(table.as_str(), &location, ParquetReadOptions::default())
+                parts::register(&self.context, &table, &location)
                     .await
                     .map_err(query_error(&table))?;
             } else {
