@@ -345,6 +345,20 @@ impl Engine {
             .set_str(
                 "datafusion.execution.skip_partial_aggregation_probe_ratio_threshold",
                 "0.1",
+            )
+            // A hash join whose build side is estimated at up to 4M rows builds one
+            // table that every thread probes (CollectLeft), so the larger side is not
+            // repartitioned by its key first: the KS measures join ~650k national results
+            // to 20M cohort rows a year (ks4 3.3 s -> 2.4 s a year). DataFusion's default
+            // (128k rows, 1 MB) repartitions both sides. The cohort's 8.5M-pupil join
+            // stays partitioned; a build side cannot spill in either mode.
+            .set_usize(
+                "datafusion.optimizer.hash_join_single_partition_threshold_rows",
+                4_000_000,
+            )
+            .set_usize(
+                "datafusion.optimizer.hash_join_single_partition_threshold",
+                1 << 30,
             );
         let mut runtime = RuntimeEnvBuilder::new();
         if let Some(limit) = options.memory_limit {
