@@ -16,6 +16,7 @@
 //! ```
 
 mod parts;
+mod pool;
 mod query;
 
 pub use datafusion::scalar::ScalarValue;
@@ -35,7 +36,6 @@ use chrono::NaiveDate;
 use cwsw_dictionary::{AcademicYear, days_since_epoch};
 use datafusion::dataframe::DataFrameWriteOptions;
 use datafusion::datasource::MemTable;
-use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
@@ -362,8 +362,9 @@ impl Engine {
             );
         let mut runtime = RuntimeEnvBuilder::new();
         if let Some(limit) = options.memory_limit {
-            // Operators that can spill share the pool fairly (performance.md).
-            runtime = runtime.with_memory_pool(Arc::new(FairSpillPool::new(limit)));
+            // Operators that can spill share the pool fairly (performance.md), and may
+            // use more while a quarter of it stays free (pool.rs).
+            runtime = runtime.with_memory_pool(Arc::new(pool::HeadroomPool::new(limit)));
         }
         let runtime = runtime.build_arc().map_err(query_error("session"))?;
         Ok(SessionContext::new_with_config_rt(config, runtime))
