@@ -303,6 +303,31 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_folder_whose_path_has_spaces_and_percent_signs_is_read() {
+        let dir = parts();
+        let odd = dir.path().join("Jane Smith 100%");
+        std::fs::create_dir(&odd).expect("a folder");
+        for year in [2019, 2020] {
+            let part = format!("part-{year}.parquet");
+            std::fs::rename(dir.path().join(&part), odd.join(&part)).expect("moved");
+        }
+        let context = SessionContext::new();
+        let location = format!("{}/", odd.display());
+        register(&context, "t", &location)
+            .await
+            .expect("registered");
+        assert_eq!(count(&context, "select count(*) from t").await, 5);
+        assert_eq!(
+            count(
+                &context,
+                "select count(*) from t where academic_year = 2020"
+            )
+            .await,
+            3
+        );
+    }
+
+    #[tokio::test]
     async fn one_file_is_a_plain_listing_table() {
         let dir = parts();
         let context = SessionContext::new();
