@@ -42,9 +42,16 @@ def year_parameters(s):
     return {"academic_year": s * 100 + (s + 1) % 100, "census_year": s + 1,
             "reference_date": d(s + 1, 3, 31), "period_start": d(s, 4, 1),
             "year_start": d(s, 8, 1), "year_end": d(s + 1, 7, 31),  # AcademicYear::first_day, last_day
+            "census_date": third_thursday_of_january(s + 1),  # AcademicYear::spring_census_day
             "compulsory_birth_from": d(s - 16, 9, 1), "compulsory_birth_to": d(s - 5, 8, 31),
             "lookback_census_year": s + 1 - 5, "lookback_start": d(s - 5, 4, 1),
             "cin_plans_from": 2022}
+
+
+def third_thursday_of_january(year):
+    """The spring school census day (DfE calendar): the third Thursday of January."""
+    first = datetime.date(year, 1, 1)
+    return first + datetime.timedelta(days=(3 - first.weekday()) % 7 + 14)
 
 
 def parse_years(text):

@@ -273,7 +273,9 @@ def main():
                    possible AS sessions_possible,
                    round(absent * authorised_share) AS sessions_authorised,
                    absent - round(absent * authorised_share) AS sessions_unauthorised,
-                   entry_date, leaving_date
+                   entry_date, leaving_date,
+                   -- single registrations; the leavers' file has no status
+                   CASE WHEN on_roll THEN 'C' END AS enrol_status
             FROM rows""", y)
 
         # Exclusions: ~3% suspended (1-4 times), ~0.1% permanently excluded, Y1..Y11.
@@ -336,6 +338,18 @@ def main():
                    a8 + 8 * z(p, 'em') > 38 AS english_maths_4, a8 + 8 * z(p, 'em') > 48 AS english_maths_5,
                    least(9, greatest(0, round(a8 / 10.5 + 0.5 * z(p, 'ebacc'), 2))) AS ebacc_aps
             FROM k4""", y)
+
+    # --- the spring census after the last year: it completes the last year's exclusions
+    # (domain.md §2, complete years: summer, autumn and the next spring census), so the
+    # last year is measured, not x. Its own term (attendance) lies outside the years.
+    s = s0 + years
+    write("pupil_terms", f"""
+        SELECT pupil_id, {s * 100 + (s + 1) % 100} AS academic_year, 'autumn' AS term,
+               pri_school AS school, '{s + 1} spring' AS census, true AS on_roll, birth_month, sex,
+               NULL AS nc_year, NULL AS sen_provision, NULL AS sessions_possible,
+               NULL AS sessions_authorised, NULL AS sessions_unauthorised,
+               NULL AS entry_date, NULL AS leaving_date, 'C' AS enrol_status
+        FROM pupils WHERE k = {s - 4} AND special_school IS NULL""", years)
 
     # --- elective home education: ~0.5% of pupils, most still home educated.
     print("ehe, social care", flush=True)

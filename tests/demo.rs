@@ -727,3 +727,107 @@ fn sql_explain_and_run_with_a_config() {
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("no_such"));
 }
+
+/// A measure's year is published only when every census it needs is among the inputs
+/// (issue 12; domain.md §2, complete years). With the demo's last autumn census (2025,
+/// carrying the summer of 2024/25) taken away, `cwsw run` writes x for 2024/25 absence
+/// and exclusions, says which census is missing, and keeps the reason beside the
+/// measures; 2023/24 and the spring-census measures of 2024/25 stand. The demo itself
+/// writes every census its last year needs, so none of its years is incomplete.
+#[test]
+fn run_marks_a_year_x_when_a_census_it_needs_is_missing() {
+    let run = default_demo();
+    let demo_years = read_csv(&run.out.join("measures/measure_years.csv"));
+    assert!(!demo_years.is_empty());
+    assert!(
+        demo_years.iter().all(|row| row["complete"] == "true"),
+        "{demo_years:?}"
+    );
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let raw = dir.path().join("raw");
+    let source = run.out.join("raw");
+    let mut removed = 0;
+    for path in files_under(&source) {
+        let relative = path.strip_prefix(&source).expect("under raw");
+        let name = path
+            .file_name()
+            .map(|name| name.to_string_lossy().to_string());
+        if name.is_some_and(|name| name.starts_with("2025_autumn_")) {
+            removed += 1;
+            continue;
+        }
+        let target = raw.join(relative);
+        std::fs::create_dir_all(target.parent().expect("a folder")).expect("made");
+        std::fs::copy(&path, &target).expect("copied");
+    }
+    assert!(removed > 0, "the demo writes an autumn 2025 census");
+    // An obviously fake test key.
+    let key = dir.path().join("test.key");
+    std::fs::write(&key, "ab".repeat(32)).expect("written");
+    let warehouse = dir.path().join("warehouse");
+    cwsw(&[
+        "extract",
+        "--input",
+        &raw.to_string_lossy(),
+        "--out",
+        &warehouse.to_string_lossy(),
+        "--key-file",
+        &key.to_string_lossy(),
+    ]);
+    let measures = dir.path().join("measures");
+    let (stdout, stderr) = cwsw(&[
+        "run",
+        "--warehouse",
+        &warehouse.to_string_lossy(),
+        "--out",
+        &measures.to_string_lossy(),
+        "--years",
+        "2023/24..2024/25",
+    ]);
+    assert!(
+        stdout.contains("2024/25 absence: the autumn 2025 census is not among the inputs"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("2024/25 exclusions: the autumn 2025 census is not among the inputs"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("2023/24"), "{stdout}");
+    for (measure, x_in_2024_25) in [
+        ("absence", true),
+        ("exclusions", true),
+        ("fsm", false),
+        ("sen", false),
+    ] {
+        let rows = read_csv(&measures.join(format!("{measure}.csv")));
+        for year in ["202324", "202425"] {
+            let of_year: Vec<_> = rows
+                .iter()
+                .filter(|row| row["academic_year"] == year)
+                .collect();
+            assert!(!of_year.is_empty(), "{measure} {year}");
+            let all_x = of_year.iter().all(|row| row["t_pupils"] == "x");
+            assert_eq!(
+                all_x,
+                x_in_2024_25 && year == "202425",
+                "{measure} {year}: {:?}",
+                of_year.first()
+            );
+        }
+    }
+    let sidecar = read_csv(&measures.join("measure_years.csv"));
+    let absence_2024_25 = sidecar
+        .iter()
+        .find(|row| row["measure"] == "absence" && row["academic_year"] == "202425")
+        .expect("a row for 2024/25 absence");
+    assert_eq!(absence_2024_25["complete"], "false");
+    assert_eq!(absence_2024_25["censuses_missing"], "2025 autumn");
+    assert_eq!(
+        absence_2024_25["note"],
+        "the autumn 2025 census is not among the inputs"
+    );
+    // The warehouse, measures and what run printed hold no identifier of the returns.
+    let identifiers = raw_identifiers(&raw);
+    assert_no_identifier(&identifiers, dir.path(), &raw, [&stdout, &stderr]);
+}

@@ -624,7 +624,9 @@ fn count(value: usize) -> Cell {
 }
 
 /// A pupil's absence in the year: possible, authorised and unauthorised sessions summed
-/// over every enrolment and term (a ratio of sums, domain.md §5), for a pupil of
+/// over every enrolment (single, main and subsidiary registrations) and term (a ratio
+/// of sums, domain.md §5); sessions at the other school of a dual registration (`D`)
+/// are possible only there, and never absence (domain.md §2), for a pupil of
 /// compulsory school age (5 to 15 at 31 August before the year) with possible sessions.
 /// Terms whose census collected no attendance (2019/20 spring and summer) are not known.
 fn pupil_absence(child: &Child, year: &Year) -> Option<(u64, u64, u64)> {
@@ -680,20 +682,24 @@ fn absence(population: &Population, year: &Year, members: &BTreeSet<usize>) -> V
     ]
 }
 
-/// Permanent exclusions and suspensions starting in the year (domain.md §2), over the
-/// group's pupils on roll at the spring census (domain.md §5: the exclusion-rate
-/// denominator). Each exclusion arrives in two censuses and is de-duplicated on
-/// (pupil, start date, category, FIXD read as SUSP) (domain.md §5): two suspensions of
-/// one pupil starting the same day cannot be told from one carried twice, so by design
-/// they count once.
+/// Permanent exclusions and suspensions over the whole year (domain.md §2, exclusions
+/// over the whole year): the group's pupils with an exclusion starting from 1 August to
+/// 31 July, whatever census carried it and whether or not they are on the spring census
+/// (excluded in the autumn and off roll by January, joined after January). Every such
+/// pupil has a pupil record: the census carrying an exclusion lists its pupil, in
+/// pupilnolongeronroll if they left (write.rs). Only the denominator, `t_pupils`, is
+/// the group's pupils on roll at the spring census day (domain.md §5), so a pupil in
+/// the numerator may be outside it. Each exclusion arrives in two censuses and is
+/// de-duplicated on (pupil, start date, category, FIXD read as SUSP) (domain.md §5): two
+/// suspensions of one pupil starting the same day cannot be told from one carried
+/// twice, so by design they count once.
 fn exclusions(population: &Population, year: &Year, members: &BTreeSet<usize>) -> Values {
     let (mut pupils, mut permanent, mut suspended, mut suspensions) = (0, 0, 0, 0);
     for &index in members {
         let child = &population.children[index];
-        if !on_roll_on(child, year.spring_census) {
-            continue;
+        if on_roll_on(child, year.spring_census) {
+            pupils += 1;
         }
-        pupils += 1;
         let in_year: Vec<_> = child
             .exclusions
             .iter()
@@ -799,7 +805,10 @@ fn ks4(population: &Population, year: &Year, members: &BTreeSet<usize>) -> Value
     ]
 }
 
-/// SEN provision recorded for a pupil on the spring census. The census records SEN
+/// SEN provision recorded for a pupil on the spring census, by the main or single
+/// registration (a subsidiary registration's school writes the same values, and the
+/// subsidiary lies within the main's spell, so the pupil is on roll at the main school
+/// on that day whenever at the subsidiary). The census records SEN
 /// from year 1: write.rs writes `N` (and no SEN needs) for a reception pupil, so the
 /// returns cannot know a reception pupil's SEN, by design.
 fn recorded_sen(child: &Child, year: &Year) -> SenProvision {
@@ -841,8 +850,10 @@ fn sen(population: &Population, year: &Year, members: &BTreeSet<usize>) -> Value
 }
 
 /// FSM (domain.md §2) among the group's pupils on roll at the spring census: eligible
-/// on the census day. The census writes an FSM end date only once it has passed
-/// (write.rs), so a period ending on the census day itself reads as ended.
+/// when a period covers the census day (started on or before it, and ended after it or
+/// not at all). The return is made some days after census day, so it writes the end
+/// date of a period that ended after census day but by the return (write.rs
+/// `returned`); a period ending on the census day itself reads as ended.
 fn fsm(population: &Population, year: &Year, members: &BTreeSet<usize>) -> Values {
     let (mut pupils, mut eligible) = (0, 0);
     for &index in members {
@@ -1139,7 +1150,8 @@ fn describe(population: &Population, index: usize) -> String {
         .iter()
         .map(|enrolment| {
             format!(
-                "{} {}..{}",
+                "{}{} {}..{}",
+                if enrolment.is_subsidiary() { "S " } else { "" },
                 kind(enrolment.school),
                 enrolment.entry,
                 enrolment
@@ -1422,6 +1434,7 @@ fn pipeline(seed: u64) -> Pipeline {
     let warehouse = dir.path().join("warehouse");
     std::fs::create_dir_all(&raw).expect("raw folder");
     let population = cwsw_synth::generate(&options);
+    require_cases(seed, &population);
     cwsw_synth::write_returns(&population, &options, &raw).expect("returns written");
     eprintln!(
         "seed {seed}: {} children, returns written in {:.1}s",
@@ -1441,8 +1454,12 @@ fn pipeline(seed: u64) -> Pipeline {
         &dictionary,
     )
     .expect("extract");
+    let mut rejects: BTreeMap<&str, usize> = BTreeMap::new();
+    for reject in &summary.rejects {
+        *rejects.entry(reject.rule_id).or_default() += 1;
+    }
     eprintln!(
-        "seed {seed}: extracted in {:.1}s",
+        "seed {seed}: extracted in {:.1}s; rejected or warned rows by rule: {rejects:?}",
         started.elapsed().as_secs_f64()
     );
     let years: Vec<AcademicYear> =
@@ -1521,6 +1538,117 @@ fn run_engine(
         };
         (run, cohort, diagnostics)
     })
+}
+
+// ---------------------------------------------------------------------------------
+// What the seed must exercise (issue 12): the rules a measure would get wrong unseen.
+// ---------------------------------------------------------------------------------
+
+/// How many of each case the population holds, over the years simulated.
+#[derive(Debug, Default)]
+struct Cases {
+    /// Subsidiary (S) registrations current on a spring census day.
+    dual_registrations: usize,
+    /// Pupil-years with an exclusion in the autumn term and on no roll at the spring
+    /// census day.
+    autumn_excluded_off_roll: usize,
+    /// Enrolments entered after the spring census day with an exclusion there later in
+    /// the same year.
+    post_january_joiners_excluded: usize,
+    /// Of those, pupils on no roll at the spring census day.
+    post_january_joiners_off_roll: usize,
+    /// FSM periods ending after a spring census day, within the days before the return
+    /// (write.rs `RETURN_DAYS`, 28), of a pupil on roll that day: the spring census
+    /// writes their end date.
+    fsm_ending_after_census: usize,
+}
+
+fn cases(population: &Population) -> Cases {
+    let mut cases = Cases::default();
+    for academic_year in AcademicYear::range(population.first_year, population.last_year) {
+        let year = Year::new(academic_year);
+        let census_day = year.spring_census;
+        // The autumn term of exclusions: 1 August to 31 December (domain.md §5).
+        let autumn_end = day(cwsw_synth::calendar::ymd(
+            academic_year.start_year(),
+            12,
+            31,
+        ));
+        for child in &population.children {
+            let on_roll = on_roll_on(child, census_day);
+            cases.dual_registrations += child
+                .enrolments
+                .iter()
+                .filter(|enrolment| {
+                    enrolment.is_subsidiary()
+                        && day(enrolment.entry) <= census_day
+                        && enrolment.leaving.is_none_or(|left| day(left) >= census_day)
+                })
+                .count();
+            let in_autumn = child
+                .exclusions
+                .iter()
+                .any(|exclusion| (year.first_day..=autumn_end).contains(&day(exclusion.start)));
+            if in_autumn && !on_roll {
+                cases.autumn_excluded_off_roll += 1;
+            }
+            for (index, enrolment) in child.enrolments.iter().enumerate() {
+                let entry = day(enrolment.entry);
+                if enrolment.is_subsidiary() || entry <= census_day || entry > year.last_day {
+                    continue;
+                }
+                if child.exclusions.iter().any(|exclusion| {
+                    exclusion.enrolment == index
+                        && day(exclusion.start) >= entry
+                        && day(exclusion.start) <= year.last_day
+                }) {
+                    cases.post_january_joiners_excluded += 1;
+                    if !on_roll {
+                        cases.post_january_joiners_off_roll += 1;
+                    }
+                }
+            }
+            if on_roll {
+                cases.fsm_ending_after_census += child
+                    .fsm_periods
+                    .iter()
+                    .filter(|period| {
+                        day(period.start) <= census_day
+                            && period.end.is_some_and(|end| {
+                                day(end) > census_day && day(end) <= census_day + 28
+                            })
+                    })
+                    .count();
+            }
+        }
+    }
+    cases
+}
+
+/// Fails, naming what is missing, unless the seed holds every case of [`Cases`].
+fn require_cases(seed: u64, population: &Population) {
+    let cases = cases(population);
+    eprintln!("seed {seed}: {cases:?}");
+    let mut missing = Vec::new();
+    if cases.dual_registrations == 0 {
+        missing.push("a dual registration (an S enrolment) current on a spring census day");
+    }
+    if cases.autumn_excluded_off_roll == 0 {
+        missing.push("a pupil excluded in the autumn term and off roll on the spring census day");
+    }
+    if cases.post_january_joiners_excluded == 0 {
+        missing.push(
+            "a pupil joining a school after the spring census day and excluded there that year",
+        );
+    }
+    if cases.fsm_ending_after_census == 0 {
+        missing.push("an FSM period ending after a spring census day that the census writes with its end date");
+    }
+    assert!(
+        missing.is_empty(),
+        "seed {seed}: the synthetic LA holds no {}",
+        missing.join("; no ")
+    );
 }
 
 /// Runs the pipeline for a seed and checks every headline cell and every group's

@@ -329,7 +329,7 @@ fn run(cli: Cli) -> Result<()> {
                     .transpose()?,
                 work_dir: None,
             };
-            pipeline::run_measures(
+            let results = pipeline::run_measures(
                 &pipeline::RunRequest {
                     warehouse: &warehouse,
                     out: &out,
@@ -342,6 +342,9 @@ fn run(cli: Cli) -> Result<()> {
                 &mut progress,
             )?;
             println!("measures:   {}", out.display());
+            for line in pipeline::incomplete_years(&results) {
+                println!("{line}");
+            }
         }
         Command::Sql {
             warehouse,

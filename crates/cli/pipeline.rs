@@ -189,6 +189,24 @@ pub fn run_measures(request: &RunRequest, progress: &mut Progress) -> Result<Vec
     Ok(output.measures)
 }
 
+/// One line for each measure's year that is `x` because a census it needs is not among
+/// the inputs: `2024/25 absence: the autumn 2025 census is not among the inputs`.
+pub fn incomplete_years(results: &[MeasureResult]) -> Vec<String> {
+    results
+        .iter()
+        .flat_map(|result| &result.years)
+        .filter(|measure_year| !measure_year.complete())
+        .map(|measure_year| {
+            format!(
+                "{} {}: {} (x; see measure_years.csv)",
+                measure_year.year,
+                measure_year.measure,
+                measure_year.note()
+            )
+        })
+        .collect()
+}
+
 /// `cwsw sql`: ad-hoc SQL over the warehouse (and, given years, the cohort tables of
 /// those years), rendered as a table, CSV or JSON lines.
 pub fn sql(

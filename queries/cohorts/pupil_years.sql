@@ -2,7 +2,7 @@
 -- title: Each pupil's characteristics and attendance in an academic year, for breakdowns and the SEN, FSM and absence measures
 -- kind: cohort
 -- table: pupil_years
--- implements: "domain.md §2 (breakdowns: phase_type_grouping, SEN provision; SEN and FSM at the January census) and §5 (school census; absence: six half terms, compulsory school age, ratio of sums)"
+-- implements: "domain.md §2 (breakdowns: phase_type_grouping, SEN provision; SEN and FSM at the January census; dual registration: sessions summed over C, M and S, characteristics from the main or single registration) and §5 (school census; D is not a possible session; absence: six half terms, compulsory school age, ratio of sums). DfE: Pupil absence statistics methodology (sessions per enrolment, combined per pupil); School census guide (census day, enrolment status)"
 -- grain: one row per academic year and pupil on a school census that year
 -- numerator: not applicable (characteristics)
 -- denominator: not applicable (characteristics)
@@ -11,28 +11,33 @@
 --   census_year: int32, the calendar year of the spring (January) census in the academic year (2022)
 --   year_start: date, 1 August starting the academic year
 --   year_end: date, 31 July ending it
+--   census_date: date, the spring census day of the year (the third Thursday of January, by the DfE school census calendar), the day FSM eligibility is read on
 --   compulsory_birth_from: date, earliest birth date of a pupil aged 5 to 15 at 31 August before the year
 --   compulsory_birth_to: date, latest such birth date
 -- output:
 --   academic_year: int32, the academic year (202122)
 --   pupil_id: string, pseudonymised pupil
---   on_spring_census: boolean, on roll at the spring (January) census, the census DfE reads SEN and FSM from
+--   on_spring_census: boolean, on roll at the spring (January) census (any registration, C, M or S), the census DfE reads SEN and FSM from
 --   phase_type_grouping: string, State-funded primary, State-funded secondary, Special, State-funded alternative provision school or Unknown
 --   sex: string, Female, Male or Unknown
 --   sen_provision: string, No identified SEN, SEN support, EHC plan or Unknown
 --   year_group: string, Reception, Year 1 … Year 14 or Unknown
---   fsm_eligible: boolean, eligible for free school meals on the spring census day (an open FSM period in that census)
---   primary_need: string, the SEN type ranked 1 in the spring census (SEMH, ASD, …), null without one
---   sessions_possible: int64, possible sessions over every enrolment and term of the year while of compulsory school age, null with none recorded
+--   fsm_eligible: boolean, eligible for free school meals on the spring census day (a period in that census starting on or before the day and ending after it, or open)
+--   primary_need: string, the SEN type ranked 1 in the spring census by the chosen (main or single) registration's school (SEMH, ASD, …), null without one
+--   sessions_possible: int64, possible sessions over every registration (C, M, S) and term of the year while of compulsory school age, null with none recorded
 --   sessions_authorised: int64, authorised absence sessions over the same records (a missing count is 0)
 --   sessions_unauthorised: int64, unauthorised absence sessions over the same records (a missing count is 0)
 --
--- A pupil's characteristics come from one record of the year: the spring census on
--- roll if there is one, else the latest term described, on roll before not (a pupil
--- who left), then by school, then by the codes, so the choice never depends on file
--- order. Its attendance is the sum over every record of the year with possible sessions
--- while of compulsory school age (5 to 15 at 31 August before the year): absence rates
--- are a ratio of sums, not a mean of ratios (domain.md §5). The same pass over the
+-- A pupil's characteristics come from one record of the year: a main or single
+-- registration (C or M; a leaver's record, which has no status, counts as one) before
+-- a subsidiary one (S) before a row that is not a registration (F, O), then the spring
+-- census on roll if there is one, else the latest term described, on roll before not
+-- (a pupil who left), then by school, then by the codes, so the choice never depends
+-- on file order. Its attendance is the sum over every registration (C, M and S: each
+-- reports only its own sessions, and the main school's D, attending the other
+-- establishment, is not a possible session, so none counts twice) and term of the year
+-- with possible sessions while of compulsory school age (5 to 15 at 31 August before
+-- the year): absence rates are a ratio of sums, not a mean of ratios (domain.md §2, §5). The same pass over the
 -- census records does both, so the absence measure needs no per-pupil aggregate or
 -- join of its own.
 
@@ -55,7 +60,7 @@ chosen as (
     -- null, never '' (the key reads '' back as null).
     select
         keys.pupil_id,
-        split_part(keys.record, ' ', 1) = '0' as on_spring_census,
+        keys.on_spring_census = 1 as on_spring_census,
         split_part(keys.record, ' ', 3) as school,
         nullif(split_part(keys.record, ' ', 4), '') as sex,
         nullif(split_part(keys.record, ' ', 5), '') as nc_year,
@@ -69,6 +74,11 @@ chosen as (
             -- concat, not a chain of ||, which builds every intermediate string; no
             -- argument is null (Spark's concat would be null if one were).
             min(concat(
+                case
+                    when pupil_terms.enrol_status is null or pupil_terms.enrol_status in ('C', 'M') then '0'
+                    when pupil_terms.enrol_status = 'S' then '1'
+                    else '2'
+                end,
                 case when pupil_terms.on_roll and pupil_terms.census = spring_census.census then '0' else '1' end,
                 ' ',
                 case pupil_terms.term when 'summer' then '0' when 'spring' then '1' else '2' end,
@@ -82,12 +92,20 @@ chosen as (
                 ' ',
                 coalesce(pupil_terms.sen_provision, '')
             )) as record,
+            max(case when pupil_terms.on_roll and pupil_terms.census = spring_census.census
+                and (pupil_terms.enrol_status is null or pupil_terms.enrol_status in ('C', 'M', 'S'))
+                then 1 else 0 end) as on_spring_census,
+            -- Sessions of every registration, C, M and S (and a leaver's, which has no
+            -- status); F and O rows are not registrations of the school.
             sum(case when pupil_terms.birth_month between $compulsory_birth_from and $compulsory_birth_to
+                and (pupil_terms.enrol_status is null or pupil_terms.enrol_status in ('C', 'M', 'S'))
                 then pupil_terms.sessions_possible end) as sessions_possible,
             sum(case when pupil_terms.birth_month between $compulsory_birth_from and $compulsory_birth_to
+                and (pupil_terms.enrol_status is null or pupil_terms.enrol_status in ('C', 'M', 'S'))
                 and pupil_terms.sessions_possible is not null
                 then coalesce(pupil_terms.sessions_authorised, 0) end) as sessions_authorised,
             sum(case when pupil_terms.birth_month between $compulsory_birth_from and $compulsory_birth_to
+                and (pupil_terms.enrol_status is null or pupil_terms.enrol_status in ('C', 'M', 'S'))
                 and pupil_terms.sessions_possible is not null
                 then coalesce(pupil_terms.sessions_unauthorised, 0) end) as sessions_unauthorised
         from spring_census
@@ -117,21 +135,26 @@ phases as (
 ),
 
 fsm_spring as (
-    -- The census lists the periods known on its day; one with no end is open then.
-    -- The census is compared with a constant, not joined to spring_census: the engine
-    -- then reads only the warehouse part holding that census.
+    -- Eligible on census day: a period of the spring census covering it, starting on or
+    -- before the day and ending after it or not at all (domain.md §2: FSM at the census
+    -- day). The return is made after census day, so it can carry an end date that is
+    -- still to come on the day. The census is compared with a constant, not joined to
+    -- spring_census: the engine then reads only the warehouse part holding that census.
     select distinct fsm_periods.pupil_id
     from fsm_periods
     where fsm_periods.census = cast($census_year as string) || ' spring'
-      and fsm_periods.end_date is null
+      and fsm_periods.start_date <= $census_date
+      and (fsm_periods.end_date is null or fsm_periods.end_date > $census_date)
 ),
 
 needs_spring as (
-    select sen_needs.pupil_id, min(sen_needs.sen_type) as primary_need
+    -- Rank 1 per school: the pupil's primary need is the one its chosen (main or single)
+    -- registration's school records.
+    select sen_needs.pupil_id, sen_needs.school, min(sen_needs.sen_type) as primary_need
     from sen_needs
     where sen_needs.census = cast($census_year as string) || ' spring'
       and sen_needs.rank = 1
-    group by sen_needs.pupil_id
+    group by sen_needs.pupil_id, sen_needs.school
 )
 
 select
@@ -167,5 +190,5 @@ right join (
         phases
         right join chosen on phases.laestab = chosen.school and phases.choice = 1
     ) on fsm_spring.pupil_id = chosen.pupil_id
-) on needs_spring.pupil_id = chosen.pupil_id
+) on needs_spring.pupil_id = chosen.pupil_id and needs_spring.school = chosen.school
 -- No order: a table for the measures to join (sorting 8.5M pupils a year costs memory).

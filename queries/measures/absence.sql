@@ -1,11 +1,12 @@
 -- name: absence
 -- title: Overall, authorised, unauthorised, persistent and severe absence by social care group
 -- kind: measure
--- implements: "domain.md §2 (absence measures and EES column names) and §5 (six half terms, compulsory school age, ratio of sums)"
+-- implements: "domain.md §2 (absence measures and EES column names; complete years; dual registration) and §5 (six half terms from the spring, summer and autumn censuses, compulsory school age, ratio of sums; D is not a possible session). DfE: Pupil absence statistics methodology (six half terms; rates over possible sessions; persistent and severe absence on the pupil's own sessions)"
 -- grain: one row per academic year, social care group and breakdown (Total, or one of phase_type_grouping, sex, sen_provision, year_group)
 -- numerator: absence sessions (overall, authorised, unauthorised); pupils absent 10% or more, 50% or more of their possible sessions
 -- denominator: possible sessions; pupils of compulsory school age with possible sessions
 -- not_collected: [201920]
+-- censuses: [spring, summer, autumn]
 -- parameters:
 --   academic_year: int32, the academic year as EES time_period (202122)
 -- output:

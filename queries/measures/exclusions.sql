@@ -1,10 +1,12 @@
 -- name: exclusions
 -- title: Pupils with one or more suspensions and with a permanent exclusion, by social care group
 -- kind: measure
--- implements: "domain.md §2 (permanent exclusion and suspension: pupils ÷ t_pupils, EES column names) and §5 (spring census denominator; FIXD and SUSP de-duplicated)"
+-- implements: "domain.md §2 (permanent exclusion and suspension: pupils ÷ t_pupils, EES column names; exclusions over the whole year) and §5 (spring census denominator; FIXD and SUSP de-duplicated). DfE: Suspensions and permanent exclusions in England methodology and the NCER Nexus exclusions methodology (all exclusions reported across the full academic year; rates over the pupils on roll at the January census)"
 -- grain: one row per academic year, social care group and breakdown (Total, or one of phase_type_grouping, sex, sen_provision, year_group)
--- numerator: pupils with at least one suspension (FIXD, SUSP); pupils with a permanent exclusion (PERM); suspensions
+-- numerator: the group's pupils with at least one suspension (FIXD, SUSP) or a permanent exclusion (PERM) starting in the academic year, whether or not on the spring census; suspensions
 -- denominator: pupils in the group on roll at the spring census
+-- estimator: ratio (the numerator counts pupils outside the denominator, excluded in the autumn and off roll by January or joined after January), not a proportion
+-- censuses: [summer, autumn, next spring]
 -- parameters:
 --   academic_year: int32, the academic year as EES time_period (202122)
 -- output:
@@ -14,16 +16,23 @@
 --   sex: string, Total, Female, Male or Unknown
 --   sen_provision: string, Total, No identified SEN, SEN support, EHC plan or Unknown
 --   year_group: string, Total, Reception, Year 1 … or Unknown
---   t_pupils: int64, pupils in the group on roll at the spring census
---   t_perm_excl: int64, pupils permanently excluded in the year
---   t_one_plus_sus: int64, pupils with one or more suspensions in the year
+--   t_pupils: int64, pupils in the group on roll at the spring census (the rates' denominator)
+--   t_perm_excl: int64, the group's pupils permanently excluded in the year, on the spring census or not
+--   t_one_plus_sus: int64, the group's pupils with one or more suspensions in the year, on the spring census or not
 --   t_suspensions: int64, suspensions in the year
---   pt_perm_excl: float64, permanent exclusions as % of pupils
---   pt_one_plus_sus: float64, pupils with one or more suspensions as % of pupils
+--   pt_perm_excl: float64, permanently excluded pupils per 100 pupils on the spring census roll
+--   pt_one_plus_sus: float64, pupils with one or more suspensions per 100 pupils on the spring census roll
 --   sum_suspensions_squared: float64, sum over pupils of their suspensions squared
 --
 -- Exclusions belong to the academic year of their start date (extract sets
--- academic_year); FIXD is the code suspensions had before SUSP (domain.md §5).
+-- academic_year), whichever census carried them; FIXD is the code suspensions had
+-- before SUSP (domain.md §5). A pupil counts in the numerators of every group they are
+-- in that year even when not on that year's spring census (excluded in the autumn and
+-- off roll by January, or joined after January); only t_pupils, the rates'
+-- denominator, is the spring census roll (domain.md §2, exclusions over the whole
+-- year). So a rate is a ratio of two counts, not a share of the denominator, and the
+-- year needs the summer and autumn censuses of the year and the next spring census
+-- (the terms two in arrears).
 
 with
 
@@ -37,30 +46,31 @@ pupil_exclusions as (
     group by pupil_id
 ),
 
-denominator as (
-    -- The denominator is the pupils on roll at the spring (January) census day
-    -- (domain.md §5: exclusion and suspension rates).
-    select social_care_group, pupil_id, phase_type_grouping, sex, sen_provision, year_group
+members as (
+    -- Every pupil of each group: the denominator is those on roll at the spring
+    -- (January) census day (domain.md §5: exclusion and suspension rates).
+    select social_care_group, pupil_id, on_spring_census, phase_type_grouping, sex, sen_provision, year_group
     from cohort_pupils
     where academic_year = $academic_year
-      and on_spring_census
 ),
 
 pupils as (
     -- cohort_pupils never leaves a characteristic null, so a null below means Total.
     select
-        denominator.social_care_group,
-        denominator.phase_type_grouping,
-        denominator.sex,
-        denominator.sen_provision,
-        denominator.year_group,
+        members.social_care_group,
+        members.phase_type_grouping,
+        members.sex,
+        members.sen_provision,
+        members.year_group,
+        case when members.on_spring_census then 1 else 0 end as on_roll,
         coalesce(pupil_exclusions.permanent, 0) as permanent,
         case when coalesce(pupil_exclusions.suspensions, 0) > 0 then 1 else 0 end as suspended,
         coalesce(pupil_exclusions.suspensions, 0) as suspensions
     -- The excluded pupils, the smaller side, first: DataFusion builds a hash join's table
     -- from its left input.
     from pupil_exclusions
-    right join denominator on pupil_exclusions.pupil_id = denominator.pupil_id
+    right join members on pupil_exclusions.pupil_id = members.pupil_id
+    where members.on_spring_census or pupil_exclusions.pupil_id is not null
 ),
 
 cells as (
@@ -72,7 +82,7 @@ cells as (
         sex,
         sen_provision,
         year_group,
-        count(*) as t_pupils,
+        sum(on_roll) as t_pupils,
         sum(permanent) as t_perm_excl,
         sum(suspended) as t_one_plus_sus,
         sum(suspensions) as t_suspensions,
@@ -114,8 +124,9 @@ select
     t_perm_excl,
     t_one_plus_sus,
     t_suspensions,
-    100 * cast(t_perm_excl as double) / t_pupils as pt_perm_excl,
-    100 * cast(t_one_plus_sus as double) / t_pupils as pt_one_plus_sus,
+    -- No pupil on the January roll: no rate (z), though the numerator may not be 0.
+    100 * cast(t_perm_excl as double) / nullif(t_pupils, 0) as pt_perm_excl,
+    100 * cast(t_one_plus_sus as double) / nullif(t_pupils, 0) as pt_one_plus_sus,
     sum_suspensions_squared
 from final
 order by social_care_group, phase_type_grouping, sex, sen_provision, year_group

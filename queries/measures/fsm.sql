@@ -1,10 +1,11 @@
 -- name: fsm
 -- title: Free school meal eligibility, by social care group
 -- kind: measure
--- implements: "domain.md §2 (FSM: t_FSM_eligible, pt_FSM_eligible; eligibility at the January census)"
+-- implements: "domain.md §2 (FSM: t_FSM_eligible, pt_FSM_eligible; eligibility on the January census day: a period starting on or before it and ending after it, or open; complete years). DfE: Schools, pupils and their characteristics methodology (FSM eligibility at the January census)"
 -- grain: one row per academic year, social care group and breakdown (Total, or one of phase_type_grouping, sex, sen_provision, year_group)
 -- numerator: pupils eligible for free school meals on the spring census day
 -- denominator: pupils in the group on roll at the spring census
+-- censuses: [spring]
 -- parameters:
 --   academic_year: int32, the academic year as EES time_period (202122)
 -- output:

@@ -5,6 +5,7 @@
 -- grain: one row per academic year, social care group and breakdown (Total, or one of phase_type_grouping, sex, year_group)
 -- numerator: pupils with SEN, on SEN support, with an EHC plan, with no identified SEN; pupils with SEN whose primary need is SEMH
 -- denominator: pupils in the group on roll at the spring census; for SEMH, those of them with SEN
+-- censuses: [spring]
 -- parameters:
 --   academic_year: int32, the academic year as EES time_period (202122)
 -- output:

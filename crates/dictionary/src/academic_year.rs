@@ -117,6 +117,14 @@ impl AcademicYear {
         date(self.start_year + 1, 3, 31)
     }
 
+    /// The spring school census day in the academic year: the third Thursday of January
+    /// (DfE school census calendar: 17 January 2019, 20 January 2022, 16 January 2025,
+    /// 15 January 2026), the day DfE reads FSM eligibility and SEN on (domain.md §2).
+    pub fn spring_census_day(self) -> NaiveDate {
+        NaiveDate::from_weekday_of_month_opt(self.start_year + 1, 1, chrono::Weekday::Thu, 3)
+            .unwrap_or_else(|| date(self.start_year + 1, 1, 15))
+    }
+
     /// The first day of the social-care collection year that ends on the reference
     /// date: 1 April of the previous calendar year.
     pub fn period_start(self) -> NaiveDate {
@@ -176,6 +184,27 @@ mod tests {
         assert_eq!(AcademicYear::parse("202122"), year);
         assert_eq!(AcademicYear::parse("202120"), None);
         assert_eq!(AcademicYear::parse("2021/23"), None);
+    }
+
+    #[test]
+    fn spring_census_days_are_the_dfe_calendar() {
+        // DfE school census guides: spring census days 2019 to 2026.
+        for (start, day) in [
+            (2018, 17),
+            (2019, 16),
+            (2020, 21),
+            (2021, 20),
+            (2022, 19),
+            (2023, 18),
+            (2024, 16),
+            (2025, 15),
+        ] {
+            assert_eq!(
+                AcademicYear::starting(start).spring_census_day(),
+                date(start + 1, 1, day),
+                "{start}"
+            );
+        }
     }
 
     #[test]

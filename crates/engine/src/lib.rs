@@ -15,10 +15,14 @@
 //! assert!(queries.get("absence").is_some());
 //! ```
 
+mod coverage;
 mod parts;
 mod pool;
 mod query;
 
+pub use coverage::{
+    CENSUS_NEEDS, MeasureYear, measure_years, measure_years_batch, measure_years_schema,
+};
 pub use datafusion::scalar::ScalarValue;
 pub use query::{Declared, EMBEDDED_QUERIES, Query, QueryHeader, QueryKind, QuerySet};
 
@@ -135,13 +139,24 @@ pub struct MeasureResult {
     pub batches: Vec<RecordBatch>,
     /// (year, group) pairs the returns do not support: their values are `x`.
     pub unsupported: BTreeSet<(i32, String)>,
+    /// Each year's censuses, for a measure whose header names the censuses it needs: a
+    /// year missing one is `x` (`domain.md` §2, complete years).
+    pub years: Vec<MeasureYear>,
 }
 
 impl MeasureResult {
-    /// Whether a cell is `x` (not collected, or the group not supported that year)
-    /// rather than `z` (no denominator) when it is null.
+    /// The year is not a whole year: a census it needs is not among the inputs.
+    pub fn incomplete(&self, year: i32) -> Option<&MeasureYear> {
+        self.years.iter().find(|measure_year| {
+            measure_year.year.time_period() == year && !measure_year.complete()
+        })
+    }
+
+    /// Whether a cell is `x` (not collected, a year missing a census it needs, or the
+    /// group not supported that year) rather than `z` (no denominator) when it is null.
     pub fn not_collected(&self, year: i32, group: &str, column: &str) -> bool {
         self.header.not_collected.contains(&year)
+            || self.incomplete(year).is_some()
             || self.unsupported.contains(&(year, group.to_string()))
             || self
                 .header
@@ -167,6 +182,8 @@ pub fn year_parameters(year: AcademicYear) -> Vec<(String, ScalarValue)> {
         ("period_start", date(year.period_start())),
         ("year_start", date(year.first_day())),
         ("year_end", date(year.last_day())),
+        // FSM eligibility is read on the spring census day (domain.md §2).
+        ("census_date", date(year.spring_census_day())),
         ("compulsory_birth_from", date(year.compulsory_birth_from())),
         ("compulsory_birth_to", date(year.compulsory_birth_to())),
         // The six collection years ending on this 31 March (Ever CIN - last 6 years).
@@ -221,6 +238,8 @@ pub struct RunOutput {
     pub measures: Vec<MeasureResult>,
     /// Each query's time and peak memory, cohorts first.
     pub timings: Vec<QueryTiming>,
+    /// Each measure's years that name the censuses they need, complete or not.
+    pub coverage: Vec<MeasureYear>,
 }
 
 /// Reads a parameter value written as text (`2022-03-31`, `202122`) as its declared type.
@@ -661,31 +680,51 @@ impl Engine {
         Ok(())
     }
 
+    /// The named columns of a cohort table, cast to the given types; `None` when no
+    /// cohort query registers that table.
+    async fn cohort_table(
+        &self,
+        table: &str,
+        columns: &[(&str, DataType)],
+    ) -> Result<Option<Vec<RecordBatch>>, EngineError> {
+        if !self.context.table_exist(table).unwrap_or(false) {
+            return Ok(None);
+        }
+        let names: Vec<&str> = columns.iter().map(|(name, _)| *name).collect();
+        let batches = self
+            .context
+            .sql(&format!("select {} from {table}", names.join(", ")))
+            .await
+            .map_err(query_error(table))?
+            .collect()
+            .await
+            .map_err(query_error(table))?;
+        let schema = Arc::new(Schema::new(
+            columns
+                .iter()
+                .map(|(name, data_type)| Field::new(*name, data_type.clone(), true))
+                .collect::<Vec<_>>(),
+        ));
+        batches
+            .iter()
+            .map(|batch| conform(table, &schema, batch))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
+    }
+
     /// Every (year, group) of the `cohort_groups` table with whether it is supported;
     /// empty when no cohort query registers that table.
     async fn group_years(&self) -> Result<Vec<(i32, String, bool)>, EngineError> {
-        if !self.context.table_exist("cohort_groups").unwrap_or(false) {
+        let columns = [
+            ("academic_year", DataType::Int32),
+            ("social_care_group", DataType::Utf8),
+            ("supported", DataType::Boolean),
+        ];
+        let Some(batches) = self.cohort_table("cohort_groups", &columns).await? else {
             return Ok(Vec::new());
-        }
-        let batches = self
-            .context
-            .sql("select academic_year, social_care_group, supported from cohort_groups")
-            .await
-            .map_err(query_error("cohort_groups"))?
-            .collect()
-            .await
-            .map_err(query_error("cohort_groups"))?;
+        };
         let mut groups = Vec::new();
         for batch in &batches {
-            let batch = conform(
-                "cohort_groups",
-                &Arc::new(Schema::new(vec![
-                    Field::new("academic_year", DataType::Int32, true),
-                    Field::new("social_care_group", DataType::Utf8, true),
-                    Field::new("supported", DataType::Boolean, true),
-                ])),
-                batch,
-            )?;
             let years = batch
                 .column(0)
                 .as_primitive::<arrow::datatypes::Int32Type>();
@@ -700,6 +739,21 @@ impl Engine {
             }
         }
         Ok(groups)
+    }
+
+    /// The `census_years` table's rows: which censuses each year's measures can need
+    /// are among the inputs; empty when no cohort query registers that table.
+    async fn census_years(&self) -> Result<coverage::CensusYears, EngineError> {
+        let columns = [
+            ("academic_year", DataType::Int32),
+            ("need", DataType::Utf8),
+            ("census", DataType::Utf8),
+            ("present", DataType::Boolean),
+        ];
+        match self.cohort_table("census_years", &columns).await? {
+            Some(batches) => coverage::census_years(&batches),
+            None => Ok(coverage::CensusYears::new()),
+        }
     }
 
     /// Registers the cohort tables for each year, then runs each measure (all of them,
@@ -732,22 +786,51 @@ impl Engine {
             .into_iter()
             .filter(|(year, _, _)| time_periods.contains(year))
             .collect();
+        let censuses = self.census_years().await?;
         let mut measures = Vec::new();
+        let mut coverage = Vec::new();
         for query in self.queries.measures() {
             if !only.is_empty() && !only.contains(&query.header.name) {
                 continue;
             }
             let timing = Timer::start(&query.header.name);
+            let measure_years = coverage::measure_years(&query.header, years, &censuses);
+            let incomplete: BTreeSet<i32> = measure_years
+                .iter()
+                .filter(|measure_year| !measure_year.complete())
+                .map(|measure_year| measure_year.year.time_period())
+                .collect();
             let mut batches = Vec::new();
             for year in years {
+                // A year missing a census is x: no part-year figure is computed.
+                if incomplete.contains(&year.time_period()) {
+                    continue;
+                }
                 progress(&format!("measure {} {year}", query.header.name));
                 let values = self.parameters(*year, overrides)?;
                 batches.extend(self.execute(query, &borrow(&values)).await?);
             }
-            measures.push(complete(query, batches, &groups)?);
+            let mut result = complete(query, batches, &groups, &incomplete)?;
+            result.years = measure_years.clone();
+            measures.push(result);
+            coverage.extend(measure_years);
             timings.push(timing.stop());
         }
-        Ok(RunOutput { measures, timings })
+        // Beside cohort_groups, for ad-hoc SQL: which censuses each measure's years had.
+        let table = MemTable::try_new(
+            measure_years_schema(),
+            vec![vec![measure_years_batch(&coverage)?]],
+        )
+        .map_err(query_error("measure_years"))?;
+        let _ = self.context.deregister_table("measure_years");
+        self.context
+            .register_table("measure_years", Arc::new(table))
+            .map_err(query_error("measure_years"))?;
+        Ok(RunOutput {
+            measures,
+            timings,
+            coverage,
+        })
     }
 
     /// The plan of one query for one year (`EXPLAIN`, or `EXPLAIN ANALYZE` when
@@ -861,6 +944,7 @@ fn complete(
     query: &Query,
     batches: Vec<RecordBatch>,
     groups: &[(i32, String, bool)],
+    incomplete: &BTreeSet<i32>,
 ) -> Result<MeasureResult, EngineError> {
     let header = &query.header;
     let name = &header.name;
@@ -880,7 +964,10 @@ fn complete(
         schema: schema.clone(),
         batches: Vec::new(),
         unsupported,
+        years: Vec::new(),
     };
+    // Not collected, or not a whole year: every row x.
+    let x_year = |year: &i32| header.not_collected.contains(year) || incomplete.contains(year);
     let keyed =
         schema.index_of("academic_year").is_ok() && schema.index_of("social_care_group").is_ok();
     if !keyed {
@@ -908,8 +995,7 @@ fn complete(
     for row in 0..batch.num_rows() {
         let year = year_of(&batch, row).unwrap_or_default();
         let group = text_of(&batch, "social_care_group", row).unwrap_or_default();
-        let x = header.not_collected.contains(&year)
-            || result.unsupported.contains(&(year, group.clone()));
+        let x = x_year(&year) || result.unsupported.contains(&(year, group.clone()));
         keep.push(!x);
         if breakdowns
             .iter()
@@ -923,7 +1009,7 @@ fn complete(
     // Headline rows to add: zeros, or x.
     let mut extra: Vec<(i32, String, bool)> = Vec::new();
     for (year, group, supported) in groups {
-        let x = !supported || header.not_collected.contains(year);
+        let x = !supported || x_year(year);
         if x || !headlines.contains(&(*year, group.clone())) {
             extra.push((*year, group.clone(), x));
         }
@@ -1127,6 +1213,11 @@ pub fn write_measures(results: &[MeasureResult], dir: &Path) -> Result<(), Engin
         path: staging.clone(),
         source,
     })?;
+    let coverage: Vec<MeasureYear> = results
+        .iter()
+        .flat_map(|result| result.years.iter().cloned())
+        .collect();
+    coverage::write_measure_years(&coverage, &staging)?;
     for result in results {
         let parquet_path = staging.join(format!("{}.parquet", result.header.name));
         let file = std::fs::File::create(&parquet_path).map_err(|source| EngineError::Io {
@@ -1214,7 +1305,8 @@ mod tests {
         assert!(at("social_care_children") < at("cohort"), "{order:?}");
         assert!(at("cohort") < at("cohort_pupils"), "{order:?}");
         assert!(at("pupil_years") < at("cohort_pupils"), "{order:?}");
-        assert_eq!(order.len(), 5, "{order:?}");
+        at("census_years");
+        assert_eq!(order.len(), 6, "{order:?}");
     }
 
     #[test]

@@ -61,6 +61,12 @@ pub struct QueryHeader {
     pub table: String,
     /// For a cohort: every group label it can produce, in display order.
     pub groups: Vec<String>,
+    /// For a measure: the school censuses each year needs (`spring`, `summer`, `autumn`
+    /// of the year, `next spring`); a year missing one is `x` (`domain.md` §2, complete years).
+    pub censuses: Vec<String>,
+    /// For a measure: how its rates relate their counts (`ratio` when the numerator can
+    /// count pupils outside the denominator), for the stats stage.
+    pub estimator: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -83,6 +89,10 @@ struct RawHeader {
     table: Option<String>,
     #[serde(default)]
     groups: Vec<String>,
+    #[serde(default)]
+    censuses: Vec<String>,
+    #[serde(default)]
+    estimator: Option<String>,
 }
 
 const TYPES: &[&str] = &["string", "int32", "int64", "float64", "boolean", "date"];
@@ -173,6 +183,19 @@ impl Query {
                 ),
             });
         }
+        if let Some(need) = raw
+            .censuses
+            .iter()
+            .find(|need| !crate::coverage::CENSUS_NEEDS.contains(&need.as_str()))
+        {
+            return Err(EngineError::QueryHeader {
+                path: path.to_path_buf(),
+                message: format!(
+                    "censuses names `{need}`, not one of {}",
+                    crate::coverage::CENSUS_NEEDS.join(", ")
+                ),
+            });
+        }
         let header = QueryHeader {
             parameters: declared(path, "parameter", raw.parameters)?,
             output: declared(path, "output column", raw.output)?,
@@ -187,6 +210,14 @@ impl Query {
             not_collected_columns: raw.not_collected_columns,
             table: raw.table.unwrap_or_else(|| "cohort".to_string()),
             groups: raw.groups,
+            censuses: raw.censuses,
+            // `ratio: (the numerator …)` reads as the word before the first space.
+            estimator: raw.estimator.map(|text| {
+                text.split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_string()
+            }),
         };
         Ok(Self {
             path: path.to_path_buf(),

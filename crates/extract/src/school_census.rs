@@ -585,6 +585,8 @@ fn read_pupils(
     let sex = column("sex").or_else(|| column("gender"));
     let nc_year = column("ncyearactual").or_else(|| column("ncyearleaving"));
     let sen = column("senprovision");
+    // Pupils on roll only: the leavers' file has no enrolment status.
+    let enrol_status = column("enrolstatus");
     let entry = column("entrydate");
     let leaving = column("leavingdate");
     let possible = column("termlysessionspossible");
@@ -817,6 +819,19 @@ fn read_pupils(
             "senprovision",
             &mut warned,
         )?;
+        // C single, M main or S subsidiary registration (domain.md §2, dual registration):
+        // each registration reports only its own sessions, so the queries sum them all
+        // and take characteristics from the main or single one.
+        let enrol_value = context.checked_code(
+            "enrol_status",
+            field(&record, enrol_status),
+            year,
+            relative,
+            &here,
+            source_table,
+            "enrolstatus",
+            &mut warned,
+        )?;
         context.append(
             "pupil_terms",
             &[
@@ -835,6 +850,7 @@ fn read_pupils(
                 Value::from(total_unauthorised),
                 Value::from(enrolment[0]),
                 Value::from(enrolment[1]),
+                Value::from(enrol_value.as_deref()),
             ],
         )?;
         context

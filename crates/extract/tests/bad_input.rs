@@ -315,6 +315,72 @@ fn an_exclusion_repeated_in_a_file_is_dropped_however_the_census_is_sliced() {
     }
 }
 
+/// Dual registration (domain.md §2): each registration keeps its enrolment status and
+/// its own sessions; the main school's `D` (attending the other establishment) is not
+/// absence, and not possible either (the census's possible sessions leave it out).
+#[test]
+fn a_dual_registered_pupil_keeps_each_registration_and_its_own_sessions() {
+    let (result, dir) = run("dual-registration");
+    let summary = result.expect("extract");
+    for ((file, table), entry) in &summary.ledger {
+        assert!(entry.balances(), "{file} {table}: {entry:?}");
+    }
+    assert_eq!(
+        rules(&summary),
+        vec![("CODE-UNKNOWN", "line 4".to_string())]
+    );
+    assert_eq!(summary.rejects[0].value.as_deref(), Some("N"));
+    let folder = dir.path().join("warehouse/pupil_terms");
+    let strings = |column: &str| -> Vec<Option<String>> {
+        table_column(&folder, column)
+            .iter()
+            .flat_map(|array| {
+                array
+                    .as_string::<i32>()
+                    .iter()
+                    .map(|value| value.map(str::to_string))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    };
+    let numbers = |column: &str| -> Vec<Option<i32>> {
+        table_column(&folder, column)
+            .iter()
+            .flat_map(|array| {
+                array
+                    .as_primitive::<arrow::datatypes::Int32Type>()
+                    .iter()
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    };
+    let mut rows: Vec<_> = strings("school")
+        .into_iter()
+        .zip(strings("enrol_status"))
+        .zip(numbers("sessions_possible"))
+        .zip(
+            numbers("sessions_authorised")
+                .into_iter()
+                .zip(numbers("sessions_unauthorised")),
+        )
+        .map(
+            |(((school, status), possible), (authorised, unauthorised))| {
+                (school, status, possible, authorised, unauthorised)
+            },
+        )
+        .collect();
+    rows.sort();
+    let text = |value: &str| Some(value.to_string());
+    assert_eq!(
+        rows,
+        vec![
+            (text("9991100"), text("S"), Some(40), Some(0), Some(4)),
+            (text("9994001"), None, Some(120), Some(3), Some(0)),
+            (text("9994001"), text("M"), Some(100), Some(6), Some(2)),
+        ]
+    );
+}
+
 /// One column of a warehouse table, from every part in its folder.
 fn table_column(folder: &std::path::Path, column: &str) -> Vec<arrow::array::ArrayRef> {
     let mut arrays = Vec::new();

@@ -98,6 +98,19 @@ impl Census {
         censuses
     }
 
+    /// Every census an LA needs to complete the given academic years: those carrying
+    /// their attendance (the spring, summer and autumn censuses of each year's second
+    /// calendar year), and the spring census after, which carries the last year's summer
+    /// term exclusions two terms in arrears (domain.md §2, complete years).
+    pub fn completing(first: AcademicYear, last: AcademicYear) -> Vec<Census> {
+        let mut censuses = Self::covering(first, last);
+        censuses.push(Census {
+            year: last.end_year() + 1,
+            term: CensusTerm::Spring,
+        });
+        censuses
+    }
+
     /// Whether the census collected attendance. DfE collected none for the spring and
     /// summer terms of 2019/20 (schools closed); absence for 2019/20 is `x` (domain.md §2).
     pub fn collects_attendance(self) -> bool {

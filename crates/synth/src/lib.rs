@@ -253,6 +253,198 @@ mod tests {
         );
     }
 
+    /// The rows of a census CSV file, by column name.
+    fn read_rows(path: &std::path::Path) -> Vec<std::collections::HashMap<String, String>> {
+        let mut reader = csv::Reader::from_path(path).expect("a census file");
+        let headers = reader.headers().expect("a header").clone();
+        reader
+            .records()
+            .map(|record| {
+                let record = record.expect("a row");
+                headers
+                    .iter()
+                    .zip(record.iter())
+                    .map(|(name, value)| (name.to_string(), value.to_string()))
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn dual_registration_splits_the_sessions() {
+        use calendar::{Census, CensusTerm};
+        use cwsw_dictionary::Term;
+        let options = SynthOptions {
+            pupils: 3000,
+            first_year: AcademicYear::starting(2021),
+            last_year: AcademicYear::starting(2022),
+            ..SynthOptions::default()
+        };
+        let population = generate(&options);
+        let dir = tempfile::tempdir().expect("tempdir");
+        write_returns(&population, &options, dir.path()).expect("returns written");
+        // (census prefix, MIS id, file) → D sessions, and (census prefix, MIS id) →
+        // enrolstatus, as written.
+        let mut d_rows = std::collections::HashMap::new();
+        let mut status = std::collections::HashMap::new();
+        for census in Census::completing(options.first_year, options.last_year) {
+            let prefix = census.prefix();
+            for (table, id) in [
+                ("termlysessiondetailsonroll", "pupilonrolltableid"),
+                ("termlysessiondetailsoffroll", "pupilnolongeronrolltableid"),
+                ("summerhalfterm2sessiondetailsonroll", "pupilonrolltableid"),
+                (
+                    "summerhalfterm2sessiondetailsoffroll",
+                    "pupilnolongeronrolltableid",
+                ),
+            ] {
+                let path = dir
+                    .path()
+                    .join(format!("school_census/{prefix}_{table}.csv"));
+                if !path.exists() {
+                    continue;
+                }
+                let second = table.starts_with("summer");
+                for row in read_rows(&path) {
+                    if row["attendancereason"] == "D" {
+                        let sessions: f64 = row["sessions"].parse().expect("sessions");
+                        d_rows.insert((prefix.clone(), row[id].clone(), second), sessions as u32);
+                    }
+                }
+            }
+            let path = dir
+                .path()
+                .join(format!("school_census/{prefix}_pupilonroll.csv"));
+            for row in read_rows(&path) {
+                status.insert(
+                    (prefix.clone(), row["pupilonrolltableid"].clone()),
+                    row["enrolstatus"].clone(),
+                );
+            }
+        }
+        let carrying = |year: AcademicYear, term: Term| Census {
+            year: year.end_year(),
+            term: match term {
+                Term::Autumn => CensusTerm::Spring,
+                Term::Spring => CensusTerm::Summer,
+                Term::Summer => CensusTerm::Autumn,
+            },
+        };
+        let (mut spells, mut terms, mut statuses) = (0, 0, 0);
+        for child in &population.children {
+            for (index, subsidiary) in child.enrolments.iter().enumerate() {
+                let Some(main_index) = subsidiary.main else {
+                    continue;
+                };
+                spells += 1;
+                let main = &child.enrolments[main_index];
+                assert_eq!(
+                    population.schools[subsidiary.school].kind,
+                    SchoolKind::AlternativeProvision
+                );
+                assert_ne!(
+                    population.schools[main.school].kind,
+                    SchoolKind::AlternativeProvision
+                );
+                assert!(main.entry <= subsidiary.entry);
+                assert!(
+                    main.leaving
+                        .is_none_or(|left| subsidiary.leaving.is_some_and(|s| s <= left))
+                );
+                assert_ne!(main.mis_id, subsidiary.mis_id);
+                for record in child
+                    .terms
+                    .iter()
+                    .filter(|record| record.enrolment == index)
+                {
+                    let main_record = child
+                        .terms
+                        .iter()
+                        .find(|other| {
+                            other.enrolment == main_index
+                                && other.year == record.year
+                                && other.term == record.term
+                        })
+                        .expect("a term at the subsidiary school is a term at the main one");
+                    let windows = calendar::teaching_windows(record.year, record.term);
+                    let census = carrying(record.year, record.term);
+                    for (half, (at_main, at_unit)) in [
+                        (&main_record.first, &record.first),
+                        (&main_record.second_half, &record.second_half),
+                    ]
+                    .into_iter()
+                    .enumerate()
+                    {
+                        // Both registrations together: the pupil's sessions, once.
+                        let sessions = windows.get(half).map_or(0, |window| {
+                            window.possible(
+                                main.entry,
+                                main.leaving.unwrap_or(chrono::NaiveDate::MAX),
+                            )
+                        });
+                        assert_eq!(at_main.possible + at_unit.possible, sessions);
+                        assert_eq!(at_main.dual, at_unit.possible);
+                        assert_eq!(at_unit.dual, 0);
+                        // The main school returns them as D, from 2021.
+                        let written =
+                            d_rows.get(&(census.prefix(), main.mis_id.clone(), half == 1));
+                        if at_main.dual > 0 && census.year >= 2021 {
+                            assert_eq!(written, Some(&at_main.dual), "{census:?} {half}");
+                        } else {
+                            assert_eq!(written, None);
+                        }
+                    }
+                    terms += 1;
+                }
+                // The registrations' enrolstatus on each census day.
+                for census in Census::completing(options.first_year, options.last_year) {
+                    let day = census.day();
+                    if subsidiary.on_roll_on(day) {
+                        let of = |mis_id: &str| status.get(&(census.prefix(), mis_id.to_string()));
+                        assert_eq!(of(&subsidiary.mis_id).map(String::as_str), Some("S"));
+                        assert_eq!(of(&main.mis_id).map(String::as_str), Some("M"));
+                        statuses += 1;
+                    }
+                }
+            }
+        }
+        assert!(spells > 5, "{spells} dual registrations");
+        assert!(terms > 5, "{terms} dual-registered terms");
+        assert!(statuses > 0, "no dual registration current on a census day");
+        // A single registration is C.
+        assert!(status.values().any(|value| value == "C"));
+        assert!(
+            status
+                .values()
+                .all(|value| matches!(value.as_str(), "C" | "M" | "S"))
+        );
+    }
+
+    #[test]
+    fn same_seed_same_files() {
+        let options = SynthOptions {
+            pupils: 600,
+            first_year: AcademicYear::starting(2023),
+            ..SynthOptions::default()
+        };
+        let (a, b) = (
+            tempfile::tempdir().expect("tempdir"),
+            tempfile::tempdir().expect("tempdir"),
+        );
+        let written = write_returns(&generate(&options), &options, a.path()).expect("written");
+        write_returns(&generate(&options), &options, b.path()).expect("written");
+        // The spring census after the last year completes its exclusions.
+        assert!(
+            written
+                .files
+                .contains(&"school_census/2026_spring_pupilonroll.csv".to_string())
+        );
+        for file in &written.files {
+            let read = |dir: &tempfile::TempDir| std::fs::read(dir.path().join(file)).expect(file);
+            assert!(read(&a) == read(&b), "{file} differs");
+        }
+    }
+
     #[test]
     fn same_seed_same_population() {
         let options = SynthOptions {

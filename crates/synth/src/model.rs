@@ -156,6 +156,10 @@ pub struct Attendance {
     pub possible: u32,
     /// Absence sessions by attendance code, in code order.
     pub reasons: Vec<(&'static str, u32)>,
+    /// Sessions the pupil spent at the other school of a dual registration (code `D`):
+    /// not possible sessions here and not absence, so not in `possible` (domain.md §2,
+    /// dual registration); the other school counts them as its own possible sessions.
+    pub dual: u32,
 }
 
 impl Attendance {
@@ -189,6 +193,22 @@ pub struct Enrolment {
     pub leaving: Option<NaiveDate>,
     /// Row id of the pupil in the school's MIS (links the census sub-tables).
     pub mis_id: String,
+    /// For a subsidiary registration (`enrolstatus` S) at an alternative provision
+    /// school, the index of the main enrolment it runs beside (within whose spell it
+    /// lies); `None` for a main or single registration.
+    pub main: Option<usize>,
+}
+
+impl Enrolment {
+    /// On roll on a day: entered by it and not left before it.
+    pub fn on_roll_on(&self, date: NaiveDate) -> bool {
+        self.entry <= date && self.leaving.is_none_or(|left| left >= date)
+    }
+
+    /// A subsidiary registration of a dual-registered pupil.
+    pub fn is_subsidiary(&self) -> bool {
+        self.main.is_some()
+    }
 }
 
 /// A pupil's attendance in one term at one school.
@@ -324,6 +344,22 @@ pub struct Child {
     pub ks4: Option<Ks4Result>,
     /// Elective home education.
     pub home_education: Vec<HomeEducation>,
+}
+
+impl Child {
+    /// The census `enrolstatus` of an enrolment on a census day: `S` for a subsidiary
+    /// registration, `M` for a main one while a subsidiary registration beside it is
+    /// current on the day, `C` (single) otherwise (domain.md §2, dual registration).
+    pub fn enrol_status(&self, enrolment: usize, date: NaiveDate) -> &'static str {
+        if self.enrolments[enrolment].is_subsidiary() {
+            return "S";
+        }
+        let dual = self
+            .enrolments
+            .iter()
+            .any(|other| other.main == Some(enrolment) && other.on_roll_on(date));
+        if dual { "M" } else { "C" }
+    }
 }
 
 /// The whole LA.

@@ -9,7 +9,7 @@ use cwsw_dictionary::{AcademicYear, Term, upn};
 use rand::{Rng, SeedableRng};
 
 use crate::attendance::{AUTHORISED_FROM_2024, AUTHORISED_TO_2024, UNAUTHORISED};
-use crate::calendar::{self, ymd};
+use crate::calendar::{self, Census, CensusTerm, ymd};
 use crate::draw::{self, Generator};
 use crate::model::*;
 use crate::names;
@@ -256,6 +256,8 @@ pub fn generate(options: &SynthOptions) -> Population {
         simulate_social_care(options, &mut rng, child);
         let mut rng = child_rng(options.seed, child.index, 2);
         simulate_school_career(options, &mut rng, child, &schools);
+        let mut rng = child_rng(options.seed, child.index, 7);
+        simulate_dual_registration(options, &mut rng, child, &schools);
     }
     // Absence: pupils in a social-care group take their group's rate; the rest are
     // scaled, year by year, so that all pupils together meet the national figure.
@@ -310,6 +312,8 @@ fn make_schools(options: &SynthOptions) -> Vec<School> {
     let primaries = primary_pupils.div_ceil(PRIMARY_SIZE).max(1);
     let secondaries = secondary_pupils.div_ceil(SECONDARY_SIZE).max(1);
     let specials = (options.pupils / 20_000).max(1);
+    // Pupil referral units: the subsidiary registrations of dual-registered pupils.
+    let alternative_provision = (options.pupils / 20_000).max(1);
     let mut rng = child_rng(options.seed, usize::MAX, 9);
     let mut schools = Vec::new();
     let mut add = |kind: SchoolKind, establishment_number: u32, rng: &mut Generator| {
@@ -330,7 +334,13 @@ fn make_schools(options: &SynthOptions) -> Vec<School> {
     for index in 0..specials {
         add(SchoolKind::Special, 7000 + index as u32, &mut rng);
     }
-    add(SchoolKind::AlternativeProvision, 1100, &mut rng);
+    for index in 0..alternative_provision {
+        add(
+            SchoolKind::AlternativeProvision,
+            1100 + index as u32,
+            &mut rng,
+        );
+    }
     schools
 }
 
@@ -954,6 +964,7 @@ fn simulate_school_career(
             entry,
             leaving,
             mis_id,
+            main: None,
         });
     }
     // Term records for every enrolment overlapping a teaching window.
@@ -975,15 +986,132 @@ fn simulate_school_career(
                     enrolment: index,
                     first: Attendance {
                         possible: possible[0],
-                        reasons: Vec::new(),
+                        ..Attendance::default()
                     },
                     second_half: Attendance {
                         possible: possible.get(1).copied().unwrap_or(0),
-                        reasons: Vec::new(),
+                        ..Attendance::default()
                     },
                 });
             }
         }
+    }
+}
+
+/// Dual registration (domain.md §2): a pupil on the roll of a mainstream school (the
+/// main registration) is also on the roll of a pupil referral unit (the subsidiary
+/// registration) for a spell of a term or two, attending it for part of each week. More
+/// often for a child in need, on a plan or looked after that year (5%) than for other
+/// pupils (0.4%). The pupil's sessions in the spell are split: those at the unit become
+/// its possible sessions and are marked `D` at the main school, where they are not
+/// possible, so the two registrations add up to the pupil's sessions.
+fn simulate_dual_registration(
+    options: &SynthOptions,
+    rng: &mut Generator,
+    child: &mut Child,
+    schools: &[School],
+) {
+    let units: Vec<usize> = schools
+        .iter()
+        .enumerate()
+        .filter(|(_, school)| school.kind == SchoolKind::AlternativeProvision)
+        .map(|(index, _)| index)
+        .collect();
+    if units.is_empty() || child.enrolments.is_empty() {
+        return;
+    }
+    let mut previous_end = NaiveDate::MIN;
+    for year in AcademicYear::range(options.first_year, options.last_year) {
+        let rate = match year_status(child, year) {
+            YearStatus::LookedAfter12Months
+            | YearStatus::LookedAfterLess
+            | YearStatus::ProtectionPlan
+            | YearStatus::InNeedOther
+            | YearStatus::InNeedDuringYear => 0.05,
+            _ => 0.004,
+        };
+        if !draw::chance(rng, rate) {
+            continue;
+        }
+        let from = draw::date_between(
+            rng,
+            calendar::first_teaching_day(year),
+            ymd(year.end_year(), 4, 30),
+        );
+        let length = Duration::days(rng.random_range(60..=200));
+        let share = rng.random_range(0.3..0.7);
+        let unit = *draw::pick(rng, &units);
+        let mis_id = format!(
+            "{:08x}-{:03x}",
+            rng.random::<u32>(),
+            rng.random_range(0..0x1000)
+        );
+        if from <= previous_end || years_between(child.birth_date, from) < 6.0 {
+            continue;
+        }
+        // The main registration: a mainstream school the pupil is on roll at on the
+        // first day and for a few weeks after.
+        let Some(main) = child.enrolments.iter().position(|enrolment| {
+            !enrolment.is_subsidiary()
+                && matches!(
+                    schools[enrolment.school].kind,
+                    SchoolKind::Primary | SchoolKind::Secondary
+                )
+                && enrolment.entry <= from
+                && enrolment
+                    .leaving
+                    .is_none_or(|left| left >= from + Duration::days(20))
+        }) else {
+            continue;
+        };
+        let to = (from + length)
+            .min(calendar::last_teaching_day(year))
+            .min(child.enrolments[main].leaving.unwrap_or(NaiveDate::MAX));
+        previous_end = to;
+        let subsidiary = child.enrolments.len();
+        child.enrolments.push(Enrolment {
+            school: unit,
+            entry: from,
+            leaving: (to < options.last_year.last_day()).then_some(to),
+            mis_id,
+            main: Some(main),
+        });
+        let mut records = Vec::new();
+        for record in child
+            .terms
+            .iter_mut()
+            .filter(|record| record.enrolment == main)
+        {
+            let windows = calendar::teaching_windows(record.year, record.term);
+            let mut at_unit = [0u32; 2];
+            for ((window, attendance), sessions) in windows
+                .iter()
+                .zip([&mut record.first, &mut record.second_half])
+                .zip(at_unit.iter_mut())
+            {
+                // The pupil's sessions in the spell, a share of them at the unit.
+                let in_spell = window.possible(from, to).min(attendance.possible);
+                *sessions = (f64::from(in_spell) * share).round() as u32;
+                attendance.possible -= *sessions;
+                attendance.dual += *sessions;
+            }
+            if at_unit.iter().any(|sessions| *sessions > 0) {
+                records.push(TermRecord {
+                    year: record.year,
+                    term: record.term,
+                    enrolment: subsidiary,
+                    first: Attendance {
+                        possible: at_unit[0],
+                        ..Attendance::default()
+                    },
+                    second_half: Attendance {
+                        possible: at_unit[1],
+                        ..Attendance::default()
+                    },
+                });
+            }
+        }
+        child.terms.extend(records);
     }
 }
 
@@ -1127,11 +1255,14 @@ fn simulate_attendance(
 fn simulate_exclusions(options: &SynthOptions, rng: &mut Generator, child: &mut Child) {
     for year in AcademicYear::range(options.first_year, options.last_year) {
         let status = year_status(child, year);
+        // Exclusions are by the main or single registration's school.
         let records: Vec<usize> = child
             .terms
             .iter()
             .enumerate()
-            .filter(|(_, record)| record.year == year)
+            .filter(|(_, record)| {
+                record.year == year && !child.enrolments[record.enrolment].is_subsidiary()
+            })
             .map(|(index, _)| index)
             .collect();
         if records.is_empty() {
@@ -1206,8 +1337,102 @@ fn simulate_exclusions(options: &SynthOptions, rng: &mut Generator, child: &mut 
                 });
             }
         }
+        // Not on a day the pupil already has one: a second exclusion starting the same
+        // day could not be told from the first carried again (domain.md §5).
+        let extra: Vec<Exclusion> = whole_year_exclusions(rng, child, year, age_factor)
+            .into_iter()
+            .filter(|extra| {
+                !child
+                    .exclusions
+                    .iter()
+                    .any(|other| other.start == extra.start)
+            })
+            .collect();
+        child.exclusions.extend(extra);
     }
     child.exclusions.sort_by_key(|exclusion| exclusion.start);
+}
+
+/// The exclusions that make the year whole (domain.md §2, exclusions over the whole
+/// year): a pupil who leaves in the autumn term and is off every roll on the January
+/// census day was often suspended or permanently excluded first, and a pupil who joins a
+/// school after the January census day (a managed move, a new arrival) is more often
+/// suspended in the terms left. Both count in the year but are outside its denominator.
+fn whole_year_exclusions(
+    rng: &mut Generator,
+    child: &Child,
+    year: AcademicYear,
+    age_factor: f64,
+) -> Vec<Exclusion> {
+    let census_day = Census {
+        year: year.end_year(),
+        term: CensusTerm::Spring,
+    }
+    .day();
+    let autumn = calendar::teaching_windows(year, Term::Autumn)[0];
+    let off_roll_at_census = !child
+        .enrolments
+        .iter()
+        .any(|enrolment| enrolment.on_roll_on(census_day));
+    let mut exclusions = Vec::new();
+    let reason = |rng: &mut Generator| vec![draw::weighted(rng, SUSPENSION_REASONS)];
+    for (index, enrolment) in child.enrolments.iter().enumerate() {
+        if enrolment.is_subsidiary() {
+            continue;
+        }
+        if let Some(left) = enrolment.leaving
+            && off_roll_at_census
+            && left >= autumn.first + Duration::days(10)
+            && left < census_day
+            && draw::chance(rng, 0.2 * age_factor)
+        {
+            let last = left.min(autumn.last);
+            let first = (last - Duration::days(30))
+                .max(enrolment.entry)
+                .max(autumn.first);
+            if first <= last {
+                let permanent = draw::chance(rng, 0.3);
+                exclusions.push(Exclusion {
+                    enrolment: index,
+                    start: draw::date_between(rng, first, last),
+                    sessions: if permanent {
+                        0
+                    } else {
+                        rng.random_range(1..=10)
+                    },
+                    permanent,
+                    reasons: reason(rng),
+                });
+            }
+        }
+        if enrolment.entry > census_day
+            && enrolment.entry <= ymd(year.end_year(), 6, 30)
+            && draw::chance(rng, 0.15 * age_factor)
+        {
+            let spans: Vec<(NaiveDate, NaiveDate)> = [Term::Spring, Term::Summer]
+                .into_iter()
+                .map(|term| calendar::teaching_windows(year, term)[0])
+                .map(|window| {
+                    (
+                        window.first.max(enrolment.entry),
+                        window.last.min(enrolment.leaving.unwrap_or(NaiveDate::MAX)),
+                    )
+                })
+                .filter(|(first, last)| first <= last)
+                .collect();
+            if !spans.is_empty() {
+                let (first, last) = *draw::pick(rng, &spans);
+                exclusions.push(Exclusion {
+                    enrolment: index,
+                    start: draw::date_between(rng, first, last),
+                    sessions: rng.random_range(1..=10),
+                    permanent: false,
+                    reasons: reason(rng),
+                });
+            }
+        }
+    }
+    exclusions
 }
 
 /// KS2 in year 6 and KS4 in year 11 (no KS2 tests in 2019/20 or 2020/21; no Progress 8
@@ -1231,11 +1456,17 @@ fn simulate_results(options: &SynthOptions, rng: &mut Generator, child: &mut Chi
         YearStatus::EverInNeed => 0.3,
         YearStatus::None => 0.0,
     };
+    // The school of the main or single registration (a pupil referral unit beside it
+    // does not enter the pupil for the key stage).
     let on_roll_in = |year: AcademicYear| {
         child
             .terms
             .iter()
-            .rfind(|record| record.year == year && record.term == Term::Summer)
+            .rfind(|record| {
+                record.year == year
+                    && record.term == Term::Summer
+                    && !child.enrolments[record.enrolment].is_subsidiary()
+            })
             .map(|record| child.enrolments[record.enrolment].school)
     };
     let in_range = |year: AcademicYear| year >= options.first_year && year <= options.last_year;

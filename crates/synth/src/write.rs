@@ -128,7 +128,7 @@ pub fn write_returns(
         write_cin_census(&mut output, population, year)?;
         write_ssda903(&mut output, population, year)?;
     }
-    for census in Census::covering(population.first_year, population.last_year) {
+    for census in Census::completing(population.first_year, population.last_year) {
         write_school_census(&mut output, population, census)?;
     }
     write_attainment(&mut output, population)?;
@@ -187,6 +187,16 @@ impl<W: Write> Xml<W> {
 /// Reported as at the census: dates after the reference date are not yet known.
 fn known(date: Option<NaiveDate>, reference: NaiveDate) -> Option<NaiveDate> {
     date.filter(|date| *date <= reference)
+}
+
+/// Days after census day within which a school makes its census return: an FSM period
+/// that ended by then is returned with its end date.
+const RETURN_DAYS: i64 = 28;
+
+/// An end date as a school census return knows it: ended by the day the return is made,
+/// some days after census day (so it may lie after census day).
+fn returned(date: Option<NaiveDate>, census_day: NaiveDate) -> Option<NaiveDate> {
+    known(date, census_day + chrono::Duration::days(RETURN_DAYS))
 }
 
 /// CIN census XML for the collection year ending 31 March of `year` (domain.md §5).
@@ -586,6 +596,8 @@ impl CensusColumns {
             }
         }
         if on_roll {
+            // As in the LA extracts: `enrolstatus` before `senprovision`.
+            header.push("enrolstatus".into());
             header.push("senprovision".into());
             header.push("ncyearactual".into());
         } else {
@@ -817,6 +829,7 @@ fn write_school_census(
             }
             let year_group = nc_year(child, year);
             if on_roll {
+                record.push(child.enrol_status(row.enrolment, day).to_string());
                 record.push(
                     if year_group >= 1 {
                         child.sen.code()
@@ -835,7 +848,14 @@ fn write_school_census(
                 (halves.as_mut(), second.as_ref()),
             ] {
                 if let (Some(file), Some(attendance)) = (file, attendance) {
-                    for (order, (code, sessions)) in attendance.reasons.iter().enumerate() {
+                    // Sessions at the other school of a dual registration are returned
+                    // as `D` with the present and approved codes, from 2021.
+                    let mut reasons = attendance.reasons.clone();
+                    if census.year >= 2021 && attendance.dual > 0 {
+                        reasons.push(("D", attendance.dual));
+                        reasons.sort_by(|a, b| a.0.cmp(b.0));
+                    }
+                    for (order, (code, sessions)) in reasons.iter().enumerate() {
                         file.row([
                             table_id_value.as_str(),
                             &native_id,
@@ -984,7 +1004,9 @@ fn write_school_census(
                 &(order + 1).to_string(),
                 &source_id,
                 &census_date(period.start),
-                &known(period.end, day).map(census_date).unwrap_or_default(),
+                &returned(period.end, day)
+                    .map(census_date)
+                    .unwrap_or_default(),
                 "ENG",
             ])?;
         }
