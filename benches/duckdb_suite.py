@@ -157,8 +157,11 @@ def compare(query, names, rows, cwsw_csv, show=5):
     # year not collected) is one all-`x` headline row, an empty supported group a row of
     # zeros. Set those aside on both sides; every other row must match.
     year, group, pupils = (names.index(n) for n in ("academic_year", "social_care_group", "t_pupils"))
+    # A zero row is one whose counts are all 0: exclusions can count pupils over no
+    # pupil on the January roll (t_pupils 0), and such a row is the SQL's own.
+    counts = [i for i, t in enumerate(kinds) if t in ("int32", "int64") and i != year]
     completed = {(r[year], r[group]) for r in theirs if r[pupils] == "x"}
-    theirs = [r for r in theirs if r[pupils] not in ("x", "0")]
+    theirs = [r for r in theirs if r[pupils] != "x" and any(r[i] not in ("0", "") for i in counts)]
     rows = [r for r in rows if (str(r[year]), r[group]) not in completed]
     # A column not collected in a year (KS4 Progress 8) is `x` in every cwsw row of it.
     x_cells = {(r[year], i) for r in theirs for i, v in enumerate(r) if v == "x"}

@@ -503,6 +503,9 @@ pub fn demo(out: &Path, pupils: usize, seed: u64, progress: &mut Progress) -> Re
         },
         progress,
     )?;
+    for line in incomplete_years(&results) {
+        progress.stage(&format!("run: {line}"));
+    }
     let absence = results
         .iter()
         .find(|result| result.header.name == "absence")

@@ -1,7 +1,7 @@
 -- name: sen
 -- title: Special educational needs (any, SEN support, EHC plan) and primary need SEMH, by social care group
 -- kind: measure
--- implements: "domain.md §2 (SEN: t_all_SEN, t_SEN_support, t_statement_or_EHC_plan; the primary-need share has the pupils with SEN as its denominator)"
+-- implements: "domain.md §2 (SEN: t_all_SEN, t_SEN_support, t_statement_or_EHC_plan; the primary-need share has the pupils with SEN as its denominator; provision and the rank-1 primary need from the main or single registration at the spring census; complete years). DfE: Special educational needs in England methodology (January census, primary need ranked 1)"
 -- grain: one row per academic year, social care group and breakdown (Total, or one of phase_type_grouping, sex, year_group)
 -- numerator: pupils with SEN, on SEN support, with an EHC plan, with no identified SEN; pupils with SEN whose primary need is SEMH
 -- denominator: pupils in the group on roll at the spring census; for SEMH, those of them with SEN
