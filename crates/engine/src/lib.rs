@@ -238,8 +238,6 @@ pub struct RunOutput {
     pub measures: Vec<MeasureResult>,
     /// Each query's time and peak memory, cohorts first.
     pub timings: Vec<QueryTiming>,
-    /// Each measure's years that name the censuses they need, complete or not.
-    pub coverage: Vec<MeasureYear>,
 }
 
 /// Reads a parameter value written as text (`2022-03-31`, `202122`) as its declared type.
@@ -788,7 +786,6 @@ impl Engine {
             .collect();
         let censuses = self.census_years().await?;
         let mut measures = Vec::new();
-        let mut coverage = Vec::new();
         for query in self.queries.measures() {
             if !only.is_empty() && !only.contains(&query.header.name) {
                 continue;
@@ -811,12 +808,15 @@ impl Engine {
                 batches.extend(self.execute(query, &borrow(&values)).await?);
             }
             let mut result = complete(query, batches, &groups, &incomplete)?;
-            result.years = measure_years.clone();
+            result.years = measure_years;
             measures.push(result);
-            coverage.extend(measure_years);
             timings.push(timing.stop());
         }
         // Beside cohort_groups, for ad-hoc SQL: which censuses each measure's years had.
+        let coverage: Vec<MeasureYear> = measures
+            .iter()
+            .flat_map(|result: &MeasureResult| result.years.iter().cloned())
+            .collect();
         let table = MemTable::try_new(
             measure_years_schema(),
             vec![vec![measure_years_batch(&coverage)?]],
@@ -826,11 +826,7 @@ impl Engine {
         self.context
             .register_table("measure_years", Arc::new(table))
             .map_err(query_error("measure_years"))?;
-        Ok(RunOutput {
-            measures,
-            timings,
-            coverage,
-        })
+        Ok(RunOutput { measures, timings })
     }
 
     /// The plan of one query for one year (`EXPLAIN`, or `EXPLAIN ANALYZE` when
