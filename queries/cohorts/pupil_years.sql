@@ -74,11 +74,7 @@ chosen as (
             -- concat, not a chain of ||, which builds every intermediate string; no
             -- argument is null (Spark's concat would be null if one were).
             min(concat(
-                case
-                    when pupil_terms.enrol_status is null or pupil_terms.enrol_status in ('C', 'M') then '0'
-                    when pupil_terms.enrol_status = 'S' then '1'
-                    else '2'
-                end,
+                pupil_terms.registration,
                 case when pupil_terms.on_roll and pupil_terms.census = spring_census.census then '0' else '1' end,
                 ' ',
                 case pupil_terms.term when 'summer' then '0' when 'spring' then '1' else '2' end,
@@ -93,27 +89,40 @@ chosen as (
                 coalesce(pupil_terms.sen_provision, '')
             )) as record,
             max(case when pupil_terms.on_roll and pupil_terms.census = spring_census.census
-                and (pupil_terms.enrol_status is null or pupil_terms.enrol_status in ('C', 'M', 'S'))
+                and pupil_terms.registration < '2'
                 then 1 else 0 end) as on_spring_census,
             -- Sessions of every registration, C, M and S (and a leaver's, which has no
             -- status); F and O rows are not registrations of the school.
             sum(case when pupil_terms.birth_month between $compulsory_birth_from and $compulsory_birth_to
-                and (pupil_terms.enrol_status is null or pupil_terms.enrol_status in ('C', 'M', 'S'))
+                and pupil_terms.registration < '2'
                 then pupil_terms.sessions_possible end) as sessions_possible,
             sum(case when pupil_terms.birth_month between $compulsory_birth_from and $compulsory_birth_to
-                and (pupil_terms.enrol_status is null or pupil_terms.enrol_status in ('C', 'M', 'S'))
+                and pupil_terms.registration < '2'
                 and pupil_terms.sessions_possible is not null
                 then coalesce(pupil_terms.sessions_authorised, 0) end) as sessions_authorised,
             sum(case when pupil_terms.birth_month between $compulsory_birth_from and $compulsory_birth_to
-                and (pupil_terms.enrol_status is null or pupil_terms.enrol_status in ('C', 'M', 'S'))
+                and pupil_terms.registration < '2'
                 and pupil_terms.sessions_possible is not null
                 then coalesce(pupil_terms.sessions_unauthorised, 0) end) as sessions_unauthorised
         from spring_census
-        cross join pupil_terms
-        where pupil_terms.academic_year = $academic_year
-          -- On roll at some point of the year (a census also lists later joiners).
-          and (pupil_terms.entry_date is null or pupil_terms.entry_date <= $year_end)
-          and (pupil_terms.leaving_date is null or pupil_terms.leaving_date >= $year_start)
+        cross join (
+            select
+                pupil_id, census, term, on_roll, school, sex, nc_year, sen_provision, birth_month,
+                sessions_possible, sessions_authorised, sessions_unauthorised,
+                -- Once per record, for the choice and the sums: 0 a main or single
+                -- registration (or a leaver's row, which has no status), 1 a subsidiary
+                -- one, 2 a row that is not a registration (F, O).
+                case
+                    when enrol_status is null or enrol_status in ('C', 'M') then '0'
+                    when enrol_status = 'S' then '1'
+                    else '2'
+                end as registration
+            from pupil_terms
+            where academic_year = $academic_year
+              -- On roll at some point of the year (a census also lists later joiners).
+              and (entry_date is null or entry_date <= $year_end)
+              and (leaving_date is null or leaving_date >= $year_start)
+        ) as pupil_terms
         group by pupil_terms.pupil_id
     ) as keys
 ),

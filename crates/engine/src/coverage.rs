@@ -203,28 +203,18 @@ pub fn measure_years_batch(rows: &[MeasureYear]) -> Result<RecordBatch, EngineEr
 
 /// Writes `measure_years.csv` into a measures folder being made.
 pub(crate) fn write_measure_years(rows: &[MeasureYear], dir: &Path) -> Result<(), EngineError> {
-    let mut sorted: Vec<&MeasureYear> = rows.iter().collect();
-    sorted.sort_by(|a, b| (&a.measure, a.year).cmp(&(&b.measure, b.year)));
-    let mut text =
-        String::from("academic_year,measure,complete,censuses_present,censuses_missing,note\n");
-    for row in sorted {
-        let fields = [
-            row.year.time_period().to_string(),
-            row.measure.clone(),
-            row.complete().to_string(),
-            row.present.join("; "),
-            row.missing.join("; "),
-            row.note(),
-        ];
-        let line: Vec<String> = fields
-            .iter()
-            .map(|field| crate::csv_field(field).into_owned())
-            .collect();
-        text.push_str(&line.join(","));
-        text.push('\n');
-    }
     let path = dir.join("measure_years.csv");
-    std::fs::write(&path, text).map_err(|source| EngineError::Io { path, source })
+    let batch = measure_years_batch(rows)?;
+    let file = std::fs::File::create(&path).map_err(|source| EngineError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    arrow::csv::Writer::new(file)
+        .write(&batch)
+        .map_err(|error| EngineError::Write {
+            path,
+            message: error.to_string(),
+        })
 }
 
 #[cfg(test)]
