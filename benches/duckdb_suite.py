@@ -45,6 +45,9 @@ def year_parameters(s):
             "census_date": third_thursday_of_january(s + 1),  # AcademicYear::spring_census_day
             "compulsory_birth_from": d(s - 16, 9, 1), "compulsory_birth_to": d(s - 5, 8, 31),
             "lookback_census_year": s + 1 - 5, "lookback_start": d(s - 5, 4, 1),
+            # Lookback::DFE, six years, and the labels that follow from it
+            "lookback_years": 6, "ever_cin_group": "Ever CIN - last 6 years",
+            "never_cin_group": "Never CIN - last 6 years", "ever_cwsw_group": "Ever 6 CWSW",
             "cin_plans_from": 2022}
 
 
@@ -79,7 +82,7 @@ def read_query(path):
         return [(name, str(v).split(",")[0].strip()) for name, v in (header.get(section) or {}).items()]
 
     return {"path": path, "name": header.get("name", path.stem), "kind": header.get("kind"),
-            "table": header.get("table", "cohort"), "parameters": [n for n, _ in declared("parameters")],
+            "table": header.get("table", "cohort"), "once": bool(header.get("once")), "parameters": [n for n, _ in declared("parameters")],
             "output": declared("output"), "sql": text}
 
 
@@ -275,7 +278,8 @@ def main():
         staged = False
         for query in (q for q in cohorts if q["table"] == table):
             failed = False
-            for year in years:
+            # A query of the whole run (once: true, persons) runs one time.
+            for year in (years[:1] if query["once"] else years):
                 def materialise(sql, params):
                     nonlocal staged
                     relation = con.sql(sql, params=params)

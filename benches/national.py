@@ -275,7 +275,10 @@ def main():
                    absent - round(absent * authorised_share) AS sessions_unauthorised,
                    entry_date, leaving_date,
                    -- single registrations; the leavers' file has no status
-                   CASE WHEN on_roll THEN 'C' END AS enrol_status
+                   CASE WHEN on_roll THEN 'C' END AS enrol_status,
+                   -- ~0.5% of rows name a former UPN (persons.sql links the two)
+                   CASE WHEN u(pupil_id, 'former') < 0.005 THEN left(sha256('{seed}:former:' || pupil_id), 32) END
+                       AS former_pupil_id
             FROM rows""", y)
 
         # Exclusions: ~3% suspended (1-4 times), ~0.1% permanently excluded, Y1..Y11.
@@ -326,7 +329,8 @@ def main():
                        maths AS maths_score, gps AS gps_score,
                        CASE WHEN w > 1.1 THEN 'GDS' WHEN w > -0.8 THEN 'EXS' WHEN w > -1.9 THEN 'WTS' ELSE 'PKF' END AS writing_ta,
                        CASE WHEN 0.8 * ability + 0.6 * z(p, 'science') > -0.6 THEN 'EXS' ELSE 'HNM' END AS science_ta,
-                       reading >= 100 AND maths >= 100 AND w > -0.8 AS rwm_expected
+                       reading >= 100 AND maths >= 100 AND w > -0.8 AS rwm_expected,
+                       NULL AS reading_result, NULL AS maths_result, NULL AS gps_result
                 FROM k2""", y)
         write("ks4_attainment", f"""
             WITH k4 AS (SELECT *, least(90, greatest(0, round(46 + 17 * (0.8 * ability + 0.6 * z(p, 'a8')), 2))) AS a8
@@ -336,7 +340,8 @@ def main():
                    CASE WHEN {s} NOT IN (2019, 2020, 2024)
                         THEN least(5, greatest(-5, round(0.5 * ability + 0.9 * z(p, 'p8'), 2))) END AS progress8,
                    a8 + 8 * z(p, 'em') > 38 AS english_maths_4, a8 + 8 * z(p, 'em') > 48 AS english_maths_5,
-                   least(9, greatest(0, round(a8 / 10.5 + 0.5 * z(p, 'ebacc'), 2))) AS ebacc_aps
+                   least(9, greatest(0, round(a8 / 10.5 + 0.5 * z(p, 'ebacc'), 2))) AS ebacc_aps,
+                   u(p, 'ebacc_entry') < 0.4 AS ebacc_entered
             FROM k4""", y)
 
     # --- the spring census after the last year: it completes the last year's exclusions
@@ -348,7 +353,7 @@ def main():
                pri_school AS school, '{s + 1} spring' AS census, true AS on_roll, birth_month, sex,
                NULL AS nc_year, NULL AS sen_provision, NULL AS sessions_possible,
                NULL AS sessions_authorised, NULL AS sessions_unauthorised,
-               NULL AS entry_date, NULL AS leaving_date, 'C' AS enrol_status
+               NULL AS entry_date, NULL AS leaving_date, 'C' AS enrol_status, NULL AS former_pupil_id
         FROM pupils WHERE k = {s - 4} AND special_school IS NULL""", years)
 
     # --- elective home education: ~0.5% of pupils, most still home educated.
@@ -420,7 +425,8 @@ def main():
                referral_nfa
         FROM cin_rows""")
     write("cin_children", """
-        SELECT DISTINCT child_id, pupil_id, la_code, cy AS census_year, reference_date, birth_month, sex, ethnicity
+        SELECT DISTINCT child_id, pupil_id, la_code, cy AS census_year, reference_date, birth_month, sex, ethnicity,
+               NULL AS former_pupil_id
         FROM cin_rows""")
     write("cin_disabilities", f"""
         SELECT DISTINCT child_id, cy AS census_year, {weighted("u(c, 'disability')", DISABILITY)} AS disability

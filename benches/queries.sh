@@ -10,6 +10,8 @@
 #   NATIONAL_WAREHOUSE=DIR national warehouse to use or make (default WORK_DIR/national-N;
 #                          reused when DIR/national.json says national.py finished it)
 #   BUILD=0                use target/release/cwsw as it is (no cargo build)
+#   CWSW=PATH              the cwsw binary to run (default target/release/cwsw)
+#   NATIONAL_DUCKDB=0      at national scale, run cwsw only (DuckDB takes ~50 min there)
 # A warehouse (the LA one at /tmp/cwsw-bench/warehouse-150000 from extract.sh, or one made
 # here) is reused only while its tables have the data dictionary's columns.
 # cwsw runs the queries compiled into it, DuckDB those in queries/: build before comparing.
@@ -23,14 +25,15 @@ national_pupils=${NATIONAL_PUPILS:-8500000}
 national=${NATIONAL_WAREHOUSE:-$work/national-$national_pupils}
 cd "$(dirname "$0")/.."
 [ "${BUILD:-1}" = 0 ] || cargo build --release --quiet
-bin=target/release/cwsw
+bin=${CWSW:-target/release/cwsw}
 mkdir -p "$work"
 status=0
 
 # bench NAME WAREHOUSE "CWSW FLAGS" "DUCKDB FLAGS": both engines over one warehouse, then
-# the comparison and the table. Timings go to WORK/NAME/{cwsw-timings.csv,duckdb/timings.csv}.
+# the comparison and the table. Timings go to WORK/runs/NAME/{cwsw-timings.csv,duckdb/timings.csv}:
+# a folder of its own, never a warehouse's path (WORK/national-N is the national warehouse).
 bench() {
-  local name=$1 warehouse=$2 cwsw_flags=$3 duckdb_flags=$4 dir="$work/$1"
+  local name=$1 warehouse=$2 cwsw_flags=$3 duckdb_flags=$4 dir="$work/runs/$1"
   rm -rf "$dir" && mkdir -p "$dir"
   local timings=(--timings "$dir/cwsw-timings.csv")
   if ! "$bin" run --help | grep -q -- --timings; then
@@ -41,6 +44,7 @@ bench() {
   # shellcheck disable=SC2086
   /usr/bin/time -v -o "$dir/cwsw.time" "$bin" run --warehouse "$warehouse" --out "$dir/measures" \
     $cwsw_flags "${timings[@]}" > "$dir/cwsw.log" 2>&1 || { echo "cwsw run failed: $dir/cwsw.log"; status=1; }
+  if [ "${5:-1}" = 0 ]; then echo "(DuckDB skipped)"; return; fi
   echo "== $name: DuckDB over $warehouse"
   # shellcheck disable=SC2086
   /usr/bin/time -v -o "$dir/duckdb.time" python3 benches/duckdb_suite.py --warehouse "$warehouse" \
@@ -119,7 +123,7 @@ if [ "${NATIONAL:-1}" != 0 ]; then
     /usr/bin/time -v -o "$work/national.time" python3 benches/national.py "$national" --pupils "$national_pupils" \
       | tail -n 30
   fi
-  bench "national-$national_pupils" "$national" "--memory-limit 4G" "--memory-limit 4GB"
+  bench "national-$national_pupils" "$national" "--memory-limit 4G" "--memory-limit 4GB" "${NATIONAL_DUCKDB:-1}"
 fi
 [ "$status" = 0 ] || echo "some runs failed or differed: see the logs under $work"
 exit "$status"

@@ -2,7 +2,7 @@
 //!
 //! The default-size demo runs once and every test below reads its outputs.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -830,4 +830,101 @@ fn run_marks_a_year_x_when_a_census_it_needs_is_missing() {
     // The warehouse, measures and what run printed hold no identifier of the returns.
     let identifiers = raw_identifiers(&raw);
     assert_no_identifier(&identifiers, dir.path(), &raw, [&stdout, &stderr]);
+}
+
+/// `--param lookback_years=all` looks back over every year the returns hold: the
+/// look-back groups carry its labels (and are supported from the first year, whose
+/// window is that year alone); the default run keeps DfE's six-year labels.
+#[test]
+fn run_with_every_year_held_writes_the_all_years_labels() {
+    let run = default_demo();
+    let measures = tempfile::tempdir().expect("tempdir");
+    cwsw(&[
+        "run",
+        "--warehouse",
+        &run.out.join("warehouse").to_string_lossy(),
+        "--out",
+        &measures.path().to_string_lossy(),
+        "--param",
+        "lookback_years=all",
+    ]);
+    for measure in ["absence", "coverage"] {
+        let rows = read_csv(&measures.path().join(format!("{measure}.csv")));
+        let groups: BTreeSet<&str> = rows
+            .iter()
+            .map(|row| row["social_care_group"].as_str())
+            .collect();
+        for label in [
+            "Ever CIN - all years held",
+            "Never CIN - all years held",
+            "Ever CWSW - all years held",
+        ] {
+            assert!(groups.contains(label), "{measure}: {groups:?}");
+        }
+        assert!(
+            !groups.iter().any(|group| group.contains("6")),
+            "{measure}: {groups:?}"
+        );
+        let headline = |year: &str, group: &str| {
+            rows.iter()
+                .find(|row| {
+                    row["academic_year"] == year
+                        && row["social_care_group"] == group
+                        && row["sex"] == "Total"
+                        && row["phase_type_grouping"] == "Total"
+                        && row["sen_provision"] == "Total"
+                        && row["year_group"] == "Total"
+                })
+                .unwrap_or_else(|| panic!("{measure} {year} {group}"))
+                .clone()
+        };
+        let first = headline("201819", "Ever CIN - all years held");
+        let count = if measure == "coverage" {
+            "t_children"
+        } else {
+            "t_pupils"
+        };
+        assert_ne!(first[count], "x", "{measure}: {first:?}");
+    }
+    let default_rows = read_csv(&run.out.join("measures/absence.csv"));
+    assert!(
+        default_rows
+            .iter()
+            .any(|row| row["social_care_group"] == "Ever CIN - last 6 years")
+    );
+    assert!(
+        !default_rows
+            .iter()
+            .any(|row| row["social_care_group"].contains("all years held"))
+    );
+}
+
+/// Coverage: every group's children are matched, have no UPN or have a UPN the census
+/// does not hold, and the three add up.
+#[test]
+fn coverage_adds_up_for_every_group_and_year() {
+    let run = default_demo();
+    let rows = read_csv(&run.out.join("measures/coverage.csv"));
+    assert!(!rows.is_empty());
+    let mut unmatched = 0;
+    for row in &rows {
+        if row["t_children"] == "x" {
+            continue;
+        }
+        let number = |column: &str| -> i64 { row[column].parse().expect("a count") };
+        assert_eq!(
+            number("t_children"),
+            number("t_matched") + number("t_no_upn") + number("t_upn_not_found"),
+            "{row:?}"
+        );
+        if row["social_care_group"] == "All pupils comparison" {
+            assert_eq!(number("t_children"), number("t_matched"), "{row:?}");
+        } else {
+            unmatched += number("t_no_upn") + number("t_upn_not_found");
+        }
+    }
+    assert!(
+        unmatched > 0,
+        "some children of the demo LA have no school record"
+    );
 }

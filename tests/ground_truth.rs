@@ -226,11 +226,21 @@ fn open_on(start: Day, end: Option<Day>, date: Day) -> bool {
     start <= date && end.is_none_or(|end| end > date)
 }
 
-// Linking a child to a pupil. The CIN census and the SSDA903 header carry the UPN only
-// for a child of school age: write.rs writes it when the birth year + 5 is before the
-// collection year, `UN1` otherwise. So a child of a group has a pupil only through a
-// return that carried the UPN; the truth mirrors that, since no return can link a
-// younger child (by design, not a bug).
+// Linking a child to a pupil (issue 13). The pipeline links ids into persons: nodes are
+// UPNs and child ids (CIN LAchildID, SSDA903 CHILD), edges a CIN return's (LAchildID,
+// UPN) and (LAchildID, FormerUPN), an SSDA903 header's (CHILD, UPN) and a school census
+// row's (upn, formerupn), over every collection year held; a person is a connected
+// component. The CIN census and the SSDA903 header carry the UPN only for a child of
+// school age: write.rs writes it when the birth year + 5 is before the collection
+// year, `UN1` otherwise. UPNs and ids are distinct between children, so a person never
+// spans two children. Within one child, the UPNs are always linked: synth changes a UPN
+// only between two census days the pupil is on roll, and every census row from the
+// change on carries the former UPN (simulate.rs `simulate_identity`), so the child's
+// UPNs are one node group. A child id joins it when some held return under that id
+// carried a UPN (FormerUPN is written only beside a UPN, so it adds no link here).
+// Without one, the id is a person of its own, with no UPN, so no pupil (by design, not
+// a bug); a looked-after child whose SSDA903 CHILD differs from its LAchildID (synth's
+// `care_child_id`) has its two ids linked only through UPNs.
 
 fn upn_written(child: &Child, census_year: i32) -> bool {
     year_month(child.birth_date).0 + 5 < census_year
@@ -262,18 +272,72 @@ fn in_ssda903(child: &Child, year: &Year) -> bool {
     })
 }
 
-/// The child's pupil is known from a collection year's returns.
-fn linked_in(child: &Child, census_year: i32) -> bool {
-    let year = Year::of_census(census_year);
-    upn_written(child, census_year) && (in_cin_census(child, &year) || in_ssda903(child, &year))
+/// One person of the pipeline, as part of one synthetic child: which of the child's
+/// social care facts it pools (those under its LAchildID, those under its SSDA903
+/// CHILD), and whether its component holds a UPN (is matched to the child's pupil).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Person {
+    cin: bool,
+    care: bool,
+    pupil: bool,
 }
 
-/// The child's pupil is known from some return of the six years (the six-year groups
-/// link through any of them: social_care_children.sql `window_pupil_id`).
-fn linked_in_window(child: &Child, year: &Year, held: &RangeInclusive<i32>) -> bool {
-    (year.lookback_census_year..=year.census_year)
-        .filter(|c| held.contains(c))
-        .any(|c| linked_in(child, c))
+/// The persons the returns make of a child's social care ids (a child in no CIN or
+/// SSDA903 return held has none; its pupil, if any, is a person of the school census
+/// alone).
+fn persons(child: &Child, held: &RangeInclusive<i32>) -> Vec<Person> {
+    let (mut in_cin, mut in_care, mut cin_upn, mut care_upn) = (false, false, false, false);
+    for census_year in held.clone() {
+        let year = Year::of_census(census_year);
+        let written = upn_written(child, census_year);
+        if in_cin_census(child, &year) {
+            in_cin = true;
+            cin_upn |= written;
+        }
+        if in_ssda903(child, &year) {
+            in_care = true;
+            care_upn |= written;
+        }
+    }
+    let mut persons = Vec::new();
+    if child.care_child_id.is_none() {
+        if in_cin || in_care {
+            persons.push(Person {
+                cin: in_cin,
+                care: in_care,
+                pupil: cin_upn || care_upn,
+            });
+        }
+        return persons;
+    }
+    // Two ids: each joins the pupil through a UPN of its own returns, or stays apart.
+    if cin_upn || care_upn {
+        persons.push(Person {
+            cin: cin_upn,
+            care: care_upn,
+            pupil: true,
+        });
+    }
+    if in_cin && !cin_upn {
+        persons.push(Person {
+            cin: true,
+            care: false,
+            pupil: false,
+        });
+    }
+    if in_care && !care_upn {
+        persons.push(Person {
+            cin: false,
+            care: true,
+            pupil: false,
+        });
+    }
+    persons
+}
+
+/// The person of the child matched to its pupil, if the returns link one.
+fn linked_person(child: &Child, held: &RangeInclusive<i32>) -> Option<Person> {
+    persons(child, held).into_iter().find(|person| person.pupil)
 }
 
 // ---------------------------------------------------------------------------------
@@ -335,29 +399,34 @@ fn spell_start_on(child: &Child, date: Day) -> Option<Day> {
     None
 }
 
-fn social_care(child: &Child, year: &Year) -> SocialCare {
+/// The social care facts of a person: the child's CIN census facts if the person holds
+/// its LAchildID, its SSDA903 facts if it holds its CHILD id (pooled over its ids).
+fn social_care(child: &Child, person: Person, year: &Year) -> SocialCare {
     let (reference, period_start) = (year.reference, year.period_start);
+    let cin_episodes: &[cwsw_synth::CinEpisode] =
+        if person.cin { &child.cin_episodes } else { &[] };
+    let care_episodes: &[CareEpisode] = if person.care {
+        &child.care_episodes
+    } else {
+        &[]
+    };
     // ReferralNFA is not in need (domain.md §1).
-    let episodes: Vec<(Day, Option<Day>)> = child
-        .cin_episodes
+    let episodes: Vec<(Day, Option<Day>)> = cin_episodes
         .iter()
         .filter(|episode| !episode.referral_nfa)
         .map(|episode| (day(episode.referral), episode.closure.map(day)))
         .collect();
-    let protection: Vec<(Day, Option<Day>)> = child
-        .cin_episodes
+    let protection: Vec<(Day, Option<Day>)> = cin_episodes
         .iter()
         .flat_map(|episode| &episode.protection_plans)
         .map(|plan| (day(plan.plan.start), plan.plan.end.map(day)))
         .collect();
-    let cin_plans: Vec<(Day, Option<Day>)> = child
-        .cin_episodes
+    let cin_plans: Vec<(Day, Option<Day>)> = cin_episodes
         .iter()
         .flat_map(|episode| &episode.cin_plans)
         .map(|plan| (day(plan.start), plan.end.map(day)))
         .collect();
-    let care: Vec<(Day, Option<Day>)> = child
-        .care_episodes
+    let care: Vec<(Day, Option<Day>)> = care_episodes
         .iter()
         .filter(|episode| !respite(episode))
         .map(|episode| (day(episode.start), episode.end.map(day)))
@@ -378,7 +447,11 @@ fn social_care(child: &Child, year: &Year) -> SocialCare {
         in_need_any_point: open_between(&episodes, period_start),
         protection_plan: open_at_reference(&protection),
         protection_plan_any_point: open_between(&protection, period_start),
-        looked_after_since: spell_start_on(child, reference),
+        looked_after_since: if person.care {
+            spell_start_on(child, reference)
+        } else {
+            None
+        },
         looked_after_any_point: open_between(&care, period_start),
         cin_plan: open_at_reference(&cin_plans),
         ever_in_need: open_between(&episodes, six_years)
@@ -429,54 +502,69 @@ fn child_groups(care: &SocialCare, year: &Year) -> Vec<&'static str> {
     groups
 }
 
-/// Each group's members in a year, as children (their index), counting only those
-/// whose pupil the returns link (measures count pupils). All pupils comparison is every
-/// pupil of the year; Never CIN - last 6 years is the pupils not (linked and) in need
-/// in the six years.
+/// A group's members in a year: the persons matched to a pupil, as children (their
+/// index; a child has at most one such person), and how many persons have no UPN in
+/// any return (not pupils: they count only in `coverage`).
+#[derive(Debug, Clone, Default)]
+struct Members {
+    pupils: BTreeSet<usize>,
+    no_upn: usize,
+}
+
+impl<'a> IntoIterator for &'a Members {
+    type Item = &'a usize;
+    type IntoIter = std::collections::btree_set::Iter<'a, usize>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.pupils.iter()
+    }
+}
+
+/// Each group's members in a year, by person (see [`persons`]): a person's groups come
+/// from the facts pooled over its ids, and a person is a pupil of every year once some
+/// held return of any year linked it to a UPN. All pupils comparison is every pupil of
+/// the year, once (a pupil whose UPN changed is one person); Never CIN - last 6 years is
+/// the pupils whose person is not in need in the six years.
 fn membership(
     population: &Population,
     year: &Year,
     held: &RangeInclusive<i32>,
-) -> BTreeMap<&'static str, BTreeSet<usize>> {
-    let mut members: BTreeMap<&'static str, BTreeSet<usize>> = GROUPS
+) -> BTreeMap<&'static str, Members> {
+    let mut members: BTreeMap<&'static str, Members> = GROUPS
         .iter()
-        .map(|group| (*group, BTreeSet::new()))
+        .map(|group| (*group, Members::default()))
         .collect();
-    for child in &population.children {
-        let care = social_care(child, year);
-        let pupil = pupil_of_year(child, year);
-        let linked_window = linked_in_window(child, year, held);
+    let mut add = |group: &'static str, index: usize, pupil: bool| {
+        let group = members.get_mut(group).expect("group");
         if pupil {
-            members
-                .get_mut(ALL_PUPILS)
-                .expect("group")
-                .insert(child.index);
-            if !(care.ever_in_need && linked_window) {
-                members
-                    .get_mut(NEVER_CIN)
-                    .expect("group")
-                    .insert(child.index);
-            }
+            group.pupils.insert(index);
+        } else {
+            group.no_upn += 1;
         }
-        if linked_in(child, year.census_year) {
+    };
+    for child in &population.children {
+        let mut ever_in_need_pupil = false;
+        for person in persons(child, held) {
+            let care = social_care(child, person, year);
+            if person.pupil {
+                ever_in_need_pupil = care.ever_in_need;
+            }
             for group in child_groups(&care, year) {
-                members.get_mut(group).expect("group").insert(child.index);
+                add(group, child.index, person.pupil);
             }
-        }
-        if linked_window {
             if care.ever_in_need {
-                members
-                    .get_mut(EVER_CIN)
-                    .expect("group")
-                    .insert(child.index);
+                add(EVER_CIN, child.index, person.pupil);
             }
             // CIN plans before the 2022 census are not in the returns; the group is not
             // supported while its six years reach before then, so never compared here.
             if care.ever_on_plan && care.looked_after_since.is_none() {
-                members
-                    .get_mut(EVER_6_CWSW)
-                    .expect("group")
-                    .insert(child.index);
+                add(EVER_6_CWSW, child.index, person.pupil);
+            }
+        }
+        if pupil_of_year(child, year) {
+            add(ALL_PUPILS, child.index, true);
+            if !ever_in_need_pupil {
+                add(NEVER_CIN, child.index, true);
             }
         }
     }
@@ -530,7 +618,7 @@ struct Measure {
     columns: &'static [&'static str],
     not_collected: &'static [i32],
     not_collected_columns: &'static [(&'static str, &'static [i32])],
-    truth: fn(&Population, &Year, &BTreeSet<usize>) -> Values,
+    truth: fn(&Population, &Year, &Members) -> Values,
 }
 
 const MEASURES: &[Measure] = &[
@@ -560,12 +648,24 @@ const MEASURES: &[Measure] = &[
         name: "ks2",
         columns: &[
             "t_pupils",
+            "t_read_eligible_pupils",
             "t_read_met_expected_standard",
+            "pt_read_met_expected_standard",
+            "t_writta_eligible_pupils",
             "t_writta_met_expected_standard",
+            "pt_writta_met_expected_standard",
+            "t_mat_eligible_pupils",
             "t_mat_met_expected_standard",
+            "pt_mat_met_expected_standard",
+            "t_rwm_eligible_pupils",
             "t_rwm_met_expected_standard",
+            "pt_rwm_met_expected_standard",
+            "t_gps_eligible_pupils",
             "t_gps_met_expected_standard",
+            "pt_gps_met_expected_standard",
+            "t_scita_eligible_pupils",
             "t_scita_met_expected_standard",
+            "pt_scita_met_expected_standard",
         ],
         not_collected: &[201920, 202021],
         not_collected_columns: &[],
@@ -575,12 +675,15 @@ const MEASURES: &[Measure] = &[
         name: "ks4",
         columns: &[
             "t_pupils",
-            "t_att8_pupils",
             "sum_att8",
+            "avg_att8",
             "t_p8_pupils",
             "sum_p8score",
             "t_l2basics_94",
             "t_l2basics_95",
+            "avg_ebaccaps",
+            "t_ebacc_e_ptq_ee",
+            "pt_ebacc_e_ptq_ee",
         ],
         not_collected: &[],
         not_collected_columns: &[
@@ -617,6 +720,19 @@ const MEASURES: &[Measure] = &[
         not_collected_columns: &[],
         truth: ehe,
     },
+    Measure {
+        name: "coverage",
+        columns: &[
+            "t_children",
+            "t_matched",
+            "t_no_upn",
+            "t_upn_not_found",
+            "pt_matched",
+        ],
+        not_collected: &[],
+        not_collected_columns: &[],
+        truth: coverage,
+    },
 ];
 
 fn count(value: usize) -> Cell {
@@ -648,7 +764,7 @@ fn pupil_absence(child: &Child, year: &Year) -> Option<(u64, u64, u64)> {
 }
 
 /// Absence (domain.md §2): sessions and persistent (≥10%) and severe (≥50%) absentees.
-fn absence(population: &Population, year: &Year, members: &BTreeSet<usize>) -> Values {
+fn absence(population: &Population, year: &Year, members: &Members) -> Values {
     let mut pupils = 0;
     let (mut possible, mut authorised, mut unauthorised) = (0u64, 0u64, 0u64);
     let (mut persistent, mut severe) = (0, 0);
@@ -693,7 +809,7 @@ fn absence(population: &Population, year: &Year, members: &BTreeSet<usize>) -> V
 /// de-duplicated on (pupil, start date, category, FIXD read as SUSP) (domain.md §5): two
 /// suspensions of one pupil starting the same day cannot be told from one carried
 /// twice, so by design they count once.
-fn exclusions(population: &Population, year: &Year, members: &BTreeSet<usize>) -> Values {
+fn exclusions(population: &Population, year: &Year, members: &Members) -> Values {
     let (mut pupils, mut permanent, mut suspended, mut suspensions) = (0, 0, 0, 0);
     for &index in members {
         let child = &population.children[index];
@@ -726,10 +842,45 @@ fn exclusions(population: &Population, year: &Year, members: &BTreeSet<usize>) -
     ]
 }
 
-/// KS2 at the expected standard (domain.md §2): scaled score ≥ 100, writing TA EXS or
-/// GDS, RWM all three, science TA EXS; every pupil with a result that year is eligible.
-fn ks2(population: &Population, year: &Year, members: &BTreeSet<usize>) -> Values {
-    let mut counts = [0usize; 7];
+/// A KS2 test's outcome for one pupil: `Some(true)` met the expected standard,
+/// `Some(false)` not met (in the denominator), `None` not eligible (out of it). A
+/// scaled score of 100 or more is met, below 100 not met. In place of a score (the
+/// `ks2_test_result` code list's meanings, data-dictionary/code-lists, as of issue 13):
+/// `A` absent, `B` working below the standard of the test, `U` unable to access it, `J`
+/// just arrived, `Q` annulled for maladministration and `H` annulled for cheating are
+/// not met; `M` missing and `L` left the school before the test are not eligible.
+fn ks2_test(score: Option<u32>, code: Option<&str>) -> Option<bool> {
+    match (score, code) {
+        (Some(score), _) => Some(score >= 100),
+        (None, Some("A" | "B" | "U" | "J" | "Q" | "H")) => Some(false),
+        (None, Some("M" | "L")) => None,
+        (None, other) => panic!("a KS2 test with no score and code {other:?}"),
+    }
+}
+
+/// A KS2 teacher assessment's outcome, as [`ks2_test`] (the `ks2_writing_ta` and
+/// `ks2_science_ta` code lists): writing EXS or GDS met, WTS, PKF, PK1-PK6, BLW, `A`
+/// (absent) or `D` (disapplied) not met; science EXS met, HNM, `A` or `D` not met; `L`
+/// (left), `F` (future) and `P` (past) not eligible.
+fn ks2_ta(code: &str) -> Option<bool> {
+    match code {
+        "EXS" | "GDS" => Some(true),
+        "WTS" | "PKF" | "PK1" | "PK2" | "PK3" | "PK4" | "PK5" | "PK6" | "BLW" | "HNM" | "A"
+        | "D" => Some(false),
+        "L" | "F" | "P" => None,
+        other => panic!("a KS2 teacher assessment {other}"),
+    }
+}
+
+/// The KS2 subjects in the order of the measure's columns.
+const KS2_SUBJECTS: [&str; 6] = ["read", "writta", "mat", "rwm", "gps", "scita"];
+
+/// KS2 at the expected standard (domain.md §2): per subject, the pupils eligible and
+/// those who met it ([`ks2_test`], [`ks2_ta`]); RWM is eligible when eligible in all of
+/// reading, writing and maths, and met when met in all three.
+fn ks2(population: &Population, year: &Year, members: &Members) -> Values {
+    let mut pupils = 0;
+    let (mut eligible, mut met) = ([0usize; 6], [0usize; 6]);
     for &index in members {
         let Some(result) = &population.children[index].ks2 else {
             continue;
@@ -737,41 +888,104 @@ fn ks2(population: &Population, year: &Year, members: &BTreeSet<usize>) -> Value
         if result.year != year.year {
             continue;
         }
-        let reading = result.reading >= 100;
-        let writing = matches!(result.writing, "EXS" | "GDS");
-        let maths = result.maths >= 100;
-        let met = [
-            true,
+        pupils += 1;
+        let test = |test: cwsw_synth::Ks2Test| ks2_test(test.score(), test.code());
+        let (reading, writing, maths) = (
+            test(result.reading),
+            ks2_ta(result.writing),
+            test(result.maths),
+        );
+        let rwm = match (reading, writing, maths) {
+            (Some(r), Some(w), Some(m)) => Some(r && w && m),
+            _ => None,
+        };
+        let outcomes = [
             reading,
             writing,
             maths,
-            reading && writing && maths,
-            result.gps >= 100,
-            result.science == "EXS",
+            rwm,
+            test(result.gps),
+            ks2_ta(result.science),
         ];
-        for (total, met) in counts.iter_mut().zip(met) {
-            *total += usize::from(met);
+        for (subject, outcome) in outcomes.into_iter().enumerate() {
+            if let Some(outcome) = outcome {
+                eligible[subject] += 1;
+                met[subject] += usize::from(outcome);
+            }
         }
     }
-    [
-        "t_pupils",
-        "t_read_met_expected_standard",
-        "t_writta_met_expected_standard",
-        "t_mat_met_expected_standard",
-        "t_rwm_met_expected_standard",
-        "t_gps_met_expected_standard",
-        "t_scita_met_expected_standard",
-    ]
-    .into_iter()
-    .zip(counts.map(count))
-    .collect()
+    let mut values = vec![("t_pupils", count(pupils))];
+    for (subject, name) in KS2_SUBJECTS.into_iter().enumerate() {
+        let [eligible_column, met_column, pt_column] = ks2_columns(name);
+        values.push((eligible_column, count(eligible[subject])));
+        values.push((met_column, count(met[subject])));
+        values.push((pt_column, percent(met[subject], eligible[subject])));
+    }
+    values
 }
 
-/// KS4 (domain.md §2): Attainment 8 and Progress 8 sums, English and maths 4+ and 5+.
-/// The results register writes the scores to 2 dp (write.rs), as the truth holds them.
-fn ks4(population: &Population, year: &Year, members: &BTreeSet<usize>) -> Values {
-    let (mut pupils, mut att8_pupils, mut p8_pupils, mut basics_4, mut basics_5) = (0, 0, 0, 0, 0);
-    let (mut sum_att8, mut sum_p8) = (0.0, 0.0);
+/// The eligible, met and percentage columns of a KS2 subject.
+fn ks2_columns(subject: &str) -> [&'static str; 3] {
+    match subject {
+        "read" => [
+            "t_read_eligible_pupils",
+            "t_read_met_expected_standard",
+            "pt_read_met_expected_standard",
+        ],
+        "writta" => [
+            "t_writta_eligible_pupils",
+            "t_writta_met_expected_standard",
+            "pt_writta_met_expected_standard",
+        ],
+        "mat" => [
+            "t_mat_eligible_pupils",
+            "t_mat_met_expected_standard",
+            "pt_mat_met_expected_standard",
+        ],
+        "rwm" => [
+            "t_rwm_eligible_pupils",
+            "t_rwm_met_expected_standard",
+            "pt_rwm_met_expected_standard",
+        ],
+        "gps" => [
+            "t_gps_eligible_pupils",
+            "t_gps_met_expected_standard",
+            "pt_gps_met_expected_standard",
+        ],
+        _ => [
+            "t_scita_eligible_pupils",
+            "t_scita_met_expected_standard",
+            "pt_scita_met_expected_standard",
+        ],
+    }
+}
+
+/// 100 × part ÷ whole, null over no one.
+fn percent(part: usize, whole: usize) -> Cell {
+    if whole == 0 {
+        Cell::Null
+    } else {
+        Cell::Float(100.0 * part as f64 / whole as f64)
+    }
+}
+
+/// A sum over a count, null over no one.
+fn average(sum: f64, whole: usize) -> Cell {
+    if whole == 0 {
+        Cell::Null
+    } else {
+        Cell::Float(sum / whole as f64)
+    }
+}
+
+/// KS4 (domain.md §2): every pupil with a KS4 row is in `t_pupils`; a pupil with no
+/// qualifying entries (ATT8 and EBACCAPS blank) scores 0 in the averages of Attainment 8
+/// and the EBacc APS over `t_pupils`; Progress 8 over the pupils with a score; English
+/// and maths 4+ and 5+; EBacc entry (`EBACC_ENTRY` 1) over `t_pupils`. The results
+/// register writes the scores to 2 dp (write.rs), as the truth holds them.
+fn ks4(population: &Population, year: &Year, members: &Members) -> Values {
+    let (mut pupils, mut p8_pupils, mut basics_4, mut basics_5, mut ebacc) = (0, 0, 0, 0, 0);
+    let (mut sum_att8, mut sum_p8, mut sum_ebacc_aps) = (0.0, 0.0, 0.0);
     let two_places = |value: f64| -> f64 {
         format!("{value:.2}")
             .parse()
@@ -785,23 +999,27 @@ fn ks4(population: &Population, year: &Year, members: &BTreeSet<usize>) -> Value
             continue;
         }
         pupils += 1;
-        att8_pupils += 1;
-        sum_att8 += two_places(result.attainment8);
+        sum_att8 += result.attainment8.map_or(0.0, two_places);
+        sum_ebacc_aps += result.ebacc_aps().map_or(0.0, two_places);
         if let Some(progress8) = result.progress8 {
             p8_pupils += 1;
             sum_p8 += two_places(progress8);
         }
         basics_4 += usize::from(result.english_maths_4);
         basics_5 += usize::from(result.english_maths_5);
+        ebacc += usize::from(result.ebacc_entry);
     }
     vec![
         ("t_pupils", count(pupils)),
-        ("t_att8_pupils", count(att8_pupils)),
         ("sum_att8", Cell::Float(sum_att8)),
+        ("avg_att8", average(sum_att8, pupils)),
         ("t_p8_pupils", count(p8_pupils)),
         ("sum_p8score", Cell::Float(sum_p8)),
         ("t_l2basics_94", count(basics_4)),
         ("t_l2basics_95", count(basics_5)),
+        ("avg_ebaccaps", average(sum_ebacc_aps, pupils)),
+        ("t_ebacc_e_ptq_ee", count(ebacc)),
+        ("pt_ebacc_e_ptq_ee", percent(ebacc, pupils)),
     ]
 }
 
@@ -821,7 +1039,7 @@ fn recorded_sen(child: &Child, year: &Year) -> SenProvision {
 
 /// SEN (domain.md §2) among the group's pupils on roll at the spring census; SEMH is a
 /// pupil with SEN whose rank-1 need is SEMH.
-fn sen(population: &Population, year: &Year, members: &BTreeSet<usize>) -> Values {
+fn sen(population: &Population, year: &Year, members: &Members) -> Values {
     let (mut pupils, mut none, mut support, mut plan, mut semh) = (0, 0, 0, 0, 0);
     for &index in members {
         let child = &population.children[index];
@@ -854,7 +1072,7 @@ fn sen(population: &Population, year: &Year, members: &BTreeSet<usize>) -> Value
 /// not at all). The return is made some days after census day, so it writes the end
 /// date of a period that ended after census day but by the return (write.rs
 /// `returned`); a period ending on the census day itself reads as ended.
-fn fsm(population: &Population, year: &Year, members: &BTreeSet<usize>) -> Values {
+fn fsm(population: &Population, year: &Year, members: &Members) -> Values {
     let (mut pupils, mut eligible) = (0, 0);
     for &index in members {
         let child = &population.children[index];
@@ -878,7 +1096,7 @@ fn fsm(population: &Population, year: &Year, members: &BTreeSet<usize>) -> Value
 
 /// Moves into elective home education: the group's pupils of the year who began a spell
 /// from 1 August to 31 July.
-fn ehe(population: &Population, year: &Year, members: &BTreeSet<usize>) -> Values {
+fn ehe(population: &Population, year: &Year, members: &Members) -> Values {
     let (mut pupils, mut moves) = (0, 0);
     for &index in members {
         let child = &population.children[index];
@@ -895,6 +1113,27 @@ fn ehe(population: &Population, year: &Year, members: &BTreeSet<usize>) -> Value
         }
     }
     vec![("t_pupils", count(pupils)), ("t_ehe_moves", count(moves))]
+}
+
+/// How many of the group's persons the school census finds (Total breakdown only):
+/// matched (the person's pupil is on roll at some point of the year, `pupil_of_year`),
+/// with a UPN in some return that no census record of the year holds, or with no UPN in
+/// any return. All pupils comparison and Never CIN - last 6 years are drawn from the
+/// census, so all their pupils are matched.
+fn coverage(population: &Population, year: &Year, members: &Members) -> Values {
+    let matched = members
+        .pupils
+        .iter()
+        .filter(|index| pupil_of_year(&population.children[**index], year))
+        .count();
+    let children = members.pupils.len() + members.no_upn;
+    vec![
+        ("t_children", count(children)),
+        ("t_matched", count(matched)),
+        ("t_no_upn", count(members.no_upn)),
+        ("t_upn_not_found", count(members.pupils.len() - matched)),
+        ("pt_matched", percent(matched, children)),
+    ]
 }
 
 // ---------------------------------------------------------------------------------
@@ -922,7 +1161,7 @@ fn expected(population: &Population, held: &RangeInclusive<i32>) -> Truth {
         for group in GROUPS {
             let supported = supported(group, &year, held);
             if supported {
-                all_members.insert((year.time_period, group), members[group].clone());
+                all_members.insert((year.time_period, group), members[group].pupils.clone());
             }
             for measure in MEASURES {
                 let x = !supported || measure.not_collected.contains(&year.time_period);
@@ -1191,8 +1430,16 @@ fn describe(population: &Population, index: usize) -> String {
             )
         })
         .collect();
+    let care_id = child
+        .care_child_id
+        .as_ref()
+        .map_or(String::new(), |id| format!(", SSDA903 {id}"));
+    let upn_change = match (&child.former_upn, child.upn_changed) {
+        (Some(former), Some(changed)) => format!(", UPN {former} until {changed}"),
+        _ => String::new(),
+    };
     format!(
-        "child {index} ({}, born {}): enrolments [{}]; CIN [{}]; care [{}]",
+        "child {index} ({}{care_id}{upn_change}, born {}): enrolments [{}]; CIN [{}]; care [{}]",
         child.la_child_id,
         child.birth_date,
         enrolments.join(", "),
@@ -1298,14 +1545,15 @@ fn per_pupil(
             else {
                 continue;
             };
-            let numbers = columns
-                .iter()
-                .map(|column| match cell_at(batch, column, row) {
-                    Some(Cell::Int(value)) => value,
-                    _ => 0,
-                })
-                .collect();
-            values.insert((year as i32, *index), numbers);
+            // A pupil whose UPN changed has rows under both UPNs: add them up.
+            let numbers: &mut Vec<i64> = values
+                .entry((year as i32, *index))
+                .or_insert_with(|| vec![0; columns.len()]);
+            for (total, column) in numbers.iter_mut().zip(columns) {
+                if let Some(Cell::Int(value)) = cell_at(batch, column, row) {
+                    *total += value;
+                }
+            }
         }
     }
     values
@@ -1470,17 +1718,20 @@ fn pipeline(seed: u64) -> Pipeline {
         started.elapsed().as_secs_f64()
     );
     let pseudonymiser = Pseudonymiser::new(&key);
+    // Either of a child's UPNs may name its person's pupil.
     let pupil_ids = population
         .children
         .iter()
-        .map(|child| {
-            (
-                pseudonymiser
-                    .pupil_id(&upn::normalise(&child.upn))
-                    .as_str()
-                    .to_string(),
-                child.index,
-            )
+        .flat_map(|child| {
+            child.upns().map(|upn| {
+                (
+                    pseudonymiser
+                        .pupil_id(&upn::normalise(upn))
+                        .as_str()
+                        .to_string(),
+                    child.index,
+                )
+            })
         })
         .collect();
     Pipeline {
@@ -1561,10 +1812,84 @@ struct Cases {
     /// (write.rs `RETURN_DAYS`, 28), of a pupil on roll that day: the spring census
     /// writes their end date.
     fsm_ending_after_census: usize,
+    /// Pupils at the end of KS4 with no qualifying entries (ATT8 blank).
+    ks4_non_entrants: usize,
+    /// Children whose UPN changed, linked to their pupil and in need or looked after in
+    /// the returns, on a school census both before and after the change.
+    group_upn_changes_seen_both_sides: usize,
+    /// Looked-after children with two ids (SSDA903 CHILD not their LAchildID) whose
+    /// CIN and SSDA903 returns both carry a UPN (so link).
+    two_ids_with_upns: usize,
+    /// Children whose first CIN return held writes UN1 and a later one a UPN.
+    un1_then_upn: usize,
+    /// KS2 results by code in place of a test score (A, B, U, M, Q, J) and, as
+    /// `TA A`, `TA D`, of a teacher assessment.
+    ks2_codes: BTreeMap<String, usize>,
 }
+
+/// The KS2 test codes every seed must hold.
+const KS2_TEST_CODES: [&str; 6] = ["A", "B", "U", "M", "Q", "J"];
 
 fn cases(population: &Population) -> Cases {
     let mut cases = Cases::default();
+    let held = population.first_year.end_year()..=population.last_year.end_year();
+    let census_days: Vec<Day> = Census::completing(population.first_year, population.last_year)
+        .into_iter()
+        .map(|census| day(census.day()))
+        .collect();
+    for child in &population.children {
+        if child
+            .ks4
+            .as_ref()
+            .is_some_and(|ks4| ks4.attainment8.is_none())
+        {
+            cases.ks4_non_entrants += 1;
+        }
+        if let Some(result) = &child.ks2 {
+            for test in [result.reading, result.maths, result.gps] {
+                if let Some(code) = test.code() {
+                    *cases.ks2_codes.entry(code.to_string()).or_default() += 1;
+                }
+            }
+            for ta in [result.writing, result.science] {
+                if matches!(ta, "A" | "D") {
+                    *cases.ks2_codes.entry(format!("TA {ta}")).or_default() += 1;
+                }
+            }
+        }
+        let linked = linked_person(child, &held);
+        if let (Some(person), Some(changed)) = (linked, child.upn_changed) {
+            let changed = day(changed);
+            let in_group = (person.cin
+                && child
+                    .cin_episodes
+                    .iter()
+                    .any(|episode| !episode.referral_nfa))
+                || (person.care && child.care_episodes.iter().any(|e| !respite(e)));
+            let before = census_days
+                .iter()
+                .any(|d| *d < changed && on_roll_on(child, *d));
+            let after = census_days
+                .iter()
+                .any(|d| *d >= changed && on_roll_on(child, *d));
+            if in_group && before && after {
+                cases.group_upn_changes_seen_both_sides += 1;
+            }
+        }
+        if child.care_child_id.is_some() && linked.is_some_and(|person| person.cin && person.care) {
+            cases.two_ids_with_upns += 1;
+        }
+        let cin_years: Vec<i32> = held
+            .clone()
+            .filter(|census_year| in_cin_census(child, &Year::of_census(*census_year)))
+            .collect();
+        if let Some(first) = cin_years.first()
+            && !upn_written(child, *first)
+            && cin_years.iter().any(|year| upn_written(child, *year))
+        {
+            cases.un1_then_upn += 1;
+        }
+    }
     for academic_year in AcademicYear::range(population.first_year, population.last_year) {
         let year = Year::new(academic_year);
         let census_day = year.spring_census;
@@ -1643,6 +1968,28 @@ fn require_cases(seed: u64, population: &Population) {
     }
     if cases.fsm_ending_after_census == 0 {
         missing.push("an FSM period ending after a spring census day that the census writes with its end date");
+    }
+    if cases.ks4_non_entrants == 0 {
+        missing.push("a KS4 pupil with no qualifying entries");
+    }
+    if cases.group_upn_changes_seen_both_sides == 0 {
+        missing.push("a child in need or looked after whose UPN changed, on a school census on both sides of the change");
+    }
+    if cases.two_ids_with_upns == 0 {
+        missing.push("a looked-after child with two ids whose CIN and SSDA903 returns carry a UPN");
+    }
+    if cases.un1_then_upn == 0 {
+        missing.push("a child whose first CIN return has UN1 and a later one a UPN");
+    }
+    let codes: Vec<String> = KS2_TEST_CODES
+        .iter()
+        .map(|code| code.to_string())
+        .chain(["TA A".to_string(), "TA D".to_string()])
+        .filter(|code| !cases.ks2_codes.contains_key(code))
+        .map(|code| format!("KS2 result code {code}"))
+        .collect();
+    for code in &codes {
+        missing.push(code);
     }
     assert!(
         missing.is_empty(),

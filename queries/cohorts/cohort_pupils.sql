@@ -26,16 +26,18 @@
 --
 -- The groups (cohort) joined once to the pupils' characteristics (pupil_years), so each
 -- measure joins its per-pupil values to one table instead of two. A child with no
--- pupil_id cannot be matched to school records and is not here (domain.md §4).
+-- pupil_id cannot be matched to school records and is not here (domain.md §4); the
+-- coverage measure counts them.
 
 with
 
 members as (
-    -- Two children's records can link to one pupil: count the pupil once per group.
+    -- Persons are one per pupil (persons.sql); distinct all the same, so a group never
+    -- counts a pupil twice.
     select distinct social_care_group, pupil_id
     from cohort
     where academic_year = $academic_year
-      and child_id is not null
+      and person_id is not null
       and pupil_id is not null
     union all
     -- Rows without a child (All pupils comparison, its peers) are one per pupil already,
@@ -43,7 +45,7 @@ members as (
     select social_care_group, pupil_id
     from cohort
     where academic_year = $academic_year
-      and child_id is null
+      and person_id is null
       and pupil_id is not null
 ),
 

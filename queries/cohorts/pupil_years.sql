@@ -16,7 +16,7 @@
 --   compulsory_birth_to: date, latest such birth date
 -- output:
 --   academic_year: int32, the academic year (202122)
---   pupil_id: string, pseudonymised pupil
+--   pupil_id: string, the pupil's person key (persons.sql), so a pupil whose UPN changed is one pupil, under its least pupil_id
 --   on_spring_census: boolean, on roll at the spring (January) census (any registration, C, M or S), the census DfE reads SEN and FSM from
 --   phase_type_grouping: string, State-funded primary, State-funded secondary, Special, State-funded alternative provision school or Unknown
 --   sex: string, Female, Male or Unknown
@@ -42,6 +42,15 @@
 -- join of its own.
 
 with
+
+aliases as (
+    -- Pupil ids that are not their person's key: a UPN the pupil had before or after
+    -- another (persons.sql). A few rows; every other pupil_id is its own key.
+    select id, person_id
+    from person_ids
+    where kind = 'pupil'
+      and id <> person_id
+),
 
 spring_census as (
     -- One row, written first wherever it is joined: DataFusion builds a join's table
@@ -107,7 +116,8 @@ chosen as (
         from spring_census
         cross join (
             select
-                pupil_id, census, term, on_roll, school, sex, nc_year, sen_provision, birth_month,
+                coalesce(aliases.person_id, pupil_terms.pupil_id) as pupil_id,
+                census, term, on_roll, school, sex, nc_year, sen_provision, birth_month,
                 sessions_possible, sessions_authorised, sessions_unauthorised,
                 -- Once per record, for the choice and the sums: 0 a main or single
                 -- registration (or a leaver's row, which has no status), 1 a subsidiary
@@ -117,7 +127,10 @@ chosen as (
                     when enrol_status = 'S' then '1'
                     else '2'
                 end as registration
-            from pupil_terms
+            -- The aliases, the smaller side, first: DataFusion builds a hash join's
+            -- table from its left input.
+            from aliases
+            right join pupil_terms on aliases.id = pupil_terms.pupil_id
             where academic_year = $academic_year
               -- On roll at some point of the year (a census also lists later joiners).
               and (entry_date is null or entry_date <= $year_end)
@@ -149,8 +162,9 @@ fsm_spring as (
     -- day). The return is made after census day, so it can carry an end date that is
     -- still to come on the day. The census is compared with a constant, not joined to
     -- spring_census: the engine then reads only the warehouse part holding that census.
-    select distinct fsm_periods.pupil_id
-    from fsm_periods
+    select distinct coalesce(aliases.person_id, fsm_periods.pupil_id) as pupil_id
+    from aliases
+    right join fsm_periods on aliases.id = fsm_periods.pupil_id
     where fsm_periods.census = cast($census_year as string) || ' spring'
       and fsm_periods.start_date <= $census_date
       and (fsm_periods.end_date is null or fsm_periods.end_date > $census_date)
@@ -159,11 +173,15 @@ fsm_spring as (
 needs_spring as (
     -- Rank 1 per school: the pupil's primary need is the one its chosen (main or single)
     -- registration's school records.
-    select sen_needs.pupil_id, sen_needs.school, min(sen_needs.sen_type) as primary_need
-    from sen_needs
+    select
+        coalesce(aliases.person_id, sen_needs.pupil_id) as pupil_id,
+        sen_needs.school,
+        min(sen_needs.sen_type) as primary_need
+    from aliases
+    right join sen_needs on aliases.id = sen_needs.pupil_id
     where sen_needs.census = cast($census_year as string) || ' spring'
       and sen_needs.rank = 1
-    group by sen_needs.pupil_id, sen_needs.school
+    group by coalesce(aliases.person_id, sen_needs.pupil_id), sen_needs.school
 )
 
 select

@@ -1,9 +1,9 @@
 -- name: social_care_children
--- title: Each child's social care in the year (in need, on a plan, looked after) at 31 March, at any point and over six years
+-- title: Each child's social care in the year (in need, on a plan, looked after) at 31 March, at any point and over the look-back years, per person
 -- kind: cohort
 -- table: social_care_children
--- implements: "domain.md §1 (cohorts: CIN census rules, respite and ReferralNFA excluded, CLA 12 months, the six-year window, the VSH plan-based CWSW cohorts) and §8 points 1-2"
--- grain: one row per academic year and child in a CIN census or SSDA903 return of the six collection years ending in it
+-- implements: "domain.md §1 (cohorts: CIN census rules, respite and ReferralNFA excluded, CLA 12 months, the look-back window (six years by default, or every year held), the VSH plan-based CWSW cohorts, linking children to pupils) and §8 points 1-2"
+-- grain: one row per academic year and person (persons.sql) with a CIN census or SSDA903 record in the look-back collection years ending in it
 -- numerator: not applicable (facts)
 -- denominator: not applicable (facts)
 -- parameters:
@@ -11,11 +11,11 @@
 --   census_year: int32, the CIN census and SSDA903 collection year ending in the academic year (2022)
 --   reference_date: date, 31 March within the academic year
 --   period_start: date, 1 April of the previous calendar year, start of the collection year
---   lookback_census_year: int32, the first of the six collection years ending in this one (2017 for 2022)
---   lookback_start: date, 1 April starting that first collection year (2016-04-01 for 2022)
+--   lookback_census_year: int32, the first of the look-back collection years ending in this one (2017 for 2022 with six years; 0 with every year held)
+--   lookback_start: date, 1 April starting that first collection year (2016-04-01 for 2022; 1900-04-01 with every year held)
 -- output:
 --   academic_year: int32, the academic year (202122)
---   child_id: string, pseudonymised child
+--   person_id: string, the child's person (persons.sql), its records under every child id pooled
 --   in_need: boolean, in need at 31 March (an episode open then, this year's census)
 --   in_need_any_point: boolean, in need on some day of the collection year
 --   protection_plan: boolean, on a child protection plan at 31 March
@@ -23,15 +23,16 @@
 --   cin_plan: boolean, on a CIN plan at 31 March
 --   looked_after: boolean, looked after at 31 March (respite excluded)
 --   looked_after_any_point: boolean, looked after on some day of the collection year
---   ever_in_need: boolean, in need (or on a protection plan) on some day of the six collection years
---   ever_on_plan: boolean, on a CIN plan or a child protection plan on some day of the six years
+--   ever_in_need: boolean, in need (or on a protection plan, or looked after) on some day of the look-back years
+--   ever_on_plan: boolean, on a CIN plan or a child protection plan on some day of the look-back years
 --   spell_start: date, start of the spell of care that 31 March falls in (null when not looked after then)
---   pupil_id: string, pseudonymised pupil of this year's returns (null without a valid UPN there)
---   window_pupil_id: string, pseudonymised pupil of any of the six years' returns
+--   pupil_id: string, the person's pupil (its person_id) when some return of any year gave it a UPN, else null
 --
--- The facts social_care_groups puts children in groups by, worked out once per child
+-- The facts social_care_groups puts children in groups by, worked out once per person
 -- and year and kept as a table: DataFusion computes a CTE again at every reference, and
--- the groups read these facts twice (the groups, and the peers who are in none).
+-- the groups read these facts twice (the groups, and the peers who are in none). Facts
+-- are pooled over a person's child ids (a CIN LAchildID and a different SSDA903 CHILD
+-- joined by their UPN), so the hierarchy puts each person in one of CINO, CPPO and CLA.
 
 with
 
@@ -125,9 +126,7 @@ facts as (
             else 0
         end as ever_in_need,
         0 as ever_on_plan,
-        cast(null as date) as spell_start,
-        cast(null as string) as year_pupil_id,
-        cast(null as string) as window_pupil_id
+        cast(null as date) as spell_start
     from cin_episodes_window
     union all
     select
@@ -158,9 +157,7 @@ facts as (
                 and (plan_end_date is null or plan_end_date >= $lookback_start) then 1
             else 0
         end,
-        cast(null as date),
-        cast(null as string),
-        cast(null as string)
+        cast(null as date)
     from cin_child_protection_plans
     where census_year between $lookback_census_year and $census_year
     union all
@@ -183,9 +180,7 @@ facts as (
                 and (plan_end_date is null or plan_end_date >= $lookback_start) then 1
             else 0
         end,
-        cast(null as date),
-        cast(null as string),
-        cast(null as string)
+        cast(null as date)
     from cin_plans
     where census_year between $lookback_census_year and $census_year
     union all
@@ -208,36 +203,20 @@ facts as (
             else 0
         end,
         0,
-        cast(null as date),
-        cast(null as string),
-        cast(null as string)
+        cast(null as date)
     from care_episodes
     where collection_year between $lookback_census_year and $census_year
       and coalesce(legal_status, '') not in ('V3', 'V4')
     union all
-    select child_id, 0, 0, 0, 0, 0, 1, 0, 0, 0, spell_start, cast(null as string), cast(null as string)
+    select child_id, 0, 0, 0, 0, 0, 1, 0, 0, 0, spell_start
     from looked_after
-    union all
-    -- A child's pupil: through this year's return for the groups of the year, through
-    -- any of the six years' returns for the six-year groups.
-    select
-        child_id, 0, 0, 0, 0, 0, 0, 0, 0, 0, cast(null as date),
-        case when census_year = $census_year then pupil_id end,
-        pupil_id
-    from cin_children
-    where census_year between $lookback_census_year and $census_year
-    union all
-    select
-        child_id, 0, 0, 0, 0, 0, 0, 0, 0, 0, cast(null as date),
-        case when collection_year = $census_year then pupil_id end,
-        pupil_id
-    from care_children
-    where collection_year between $lookback_census_year and $census_year
 ),
 
 children as (
+    -- Per person: a child id persons.sql does not list is a person of its own, with no
+    -- pupil (no return gave it a UPN).
     select
-        child_id,
+        coalesce(person_ids.person_id, facts.child_id) as person_id,
         max(in_need) = 1 as in_need,
         max(in_need_any_point) = 1 as in_need_any_point,
         max(protection_plan) = 1 as protection_plan,
@@ -248,15 +227,21 @@ children as (
         max(ever_in_need) = 1 as ever_in_need,
         max(ever_on_plan) = 1 as ever_on_plan,
         min(spell_start) as spell_start,
-        max(year_pupil_id) as pupil_id,
-        max(window_pupil_id) as window_pupil_id
-    from facts
-    group by child_id
+        max(case when person_ids.has_pupil then 1 else 0 end) = 1 as has_pupil
+    -- The children persons.sql lists, the smaller side, first: DataFusion builds a hash
+    -- join's table from its left input.
+    from (
+        select id, person_id, has_pupil
+        from person_ids
+        where kind = 'child'
+    ) as person_ids
+    right join facts on person_ids.id = facts.child_id
+    group by coalesce(person_ids.person_id, facts.child_id)
 )
 
 select
     cast($academic_year as int) as academic_year,
-    child_id,
+    person_id,
     in_need,
     in_need_any_point,
     protection_plan,
@@ -267,7 +252,6 @@ select
     ever_in_need,
     ever_on_plan,
     spell_start,
-    pupil_id,
-    window_pupil_id
+    case when has_pupil then person_id end as pupil_id
 from children
 -- No order: a table for social_care_groups to read.

@@ -1,18 +1,21 @@
 -- name: social_care_groups
--- title: DfE social care groups at 31 March, at any point and over six years, the role extension's plan-based groups, their peers and all pupils
+-- title: DfE social care groups at 31 March, at any point and over the look-back years, the role extension's plan-based groups, their peers and all pupils
 -- kind: cohort
 -- implements: "domain.md §1 (cohorts: CIN census rules, hierarchy CLA > CPP > CIN, respite and ReferralNFA excluded, the VSH plan-based CWSW cohorts) and §8 points 1-2"
--- grain: one row per academic year, group and child (or pupil, for All pupils comparison and its peers)
+-- grain: one row per academic year, group and person (or pupil, for All pupils comparison and its peers)
 -- numerator: not applicable (membership)
 -- denominator: not applicable (membership)
 -- parameters:
 --   academic_year: int32, the academic year as EES time_period (202122)
 --   period_start: date, 1 April of the previous calendar year, start of the collection year
+--   ever_cin_group: string, the label of the look-back group (Ever CIN - last 6 years, or Ever CIN - all years held)
+--   never_cin_group: string, the label of its peers (Never CIN - last 6 years, or Never CIN - all years held)
+--   ever_cwsw_group: string, the label of the look-back CWSW group (Ever 6 CWSW, or Ever CWSW - all years held)
 -- output:
 --   academic_year: int32, the academic year (202122)
 --   social_care_group: string, the DfE group label
---   child_id: string, pseudonymised child (null for All pupils comparison and its peers)
---   pupil_id: string, pseudonymised pupil (null when the child has no valid UPN)
+--   person_id: string, the child's person (persons.sql; null for All pupils comparison and its peers)
+--   pupil_id: string, the person's pupil (null when no return gave the child a UPN)
 -- groups:
 --   - All pupils comparison
 --   - CIN at 31 March
@@ -30,9 +33,11 @@
 --   - Ever 6 CWSW
 --   - Never CIN - last 6 years
 --
--- Each child's facts (in need, on a plan, looked after: at 31 March, at any point, over
--- six years) come from social_care_children; this query applies the hierarchy and the
--- groups' definitions to them.
+-- Each person's facts (in need, on a plan, looked after: at 31 March, at any point, over
+-- the look-back years) come from social_care_children; this query applies the hierarchy
+-- and the groups' definitions to them. The groups listed are those of the default
+-- look-back (six years, DfE's definition); with lookback_years=all the three look-back
+-- groups carry the labels the parameters give (domain.md §1, statutory cohort).
 --
 -- Whether the data supports a group in a year (a missing return, CIN plans before
 -- 2022, a six-year window reaching before the first census) is group_years' business:
@@ -61,8 +66,8 @@ labels as (
             ('CPPO at any point'),
             ('CLA at any point'),
             ('CWSW'),
-            ('Ever CIN - last 6 years'),
-            ('Ever 6 CWSW')
+            ($ever_cin_group),
+            ($ever_cwsw_group)
     ) as listed (social_care_group)
 ),
 
@@ -71,12 +76,8 @@ child_groups as (
     -- CLA > CPP > CIN makes CINO, CPPO and CLA exclusive (domain.md §1).
     select
         labels.social_care_group,
-        children.child_id,
-        case
-            when labels.social_care_group in ('Ever CIN - last 6 years', 'Ever 6 CWSW') then children.window_pupil_id
-            else children.pupil_id
-        end as pupil_id,
-        children.ever_in_need
+        children.person_id,
+        children.pupil_id
     from labels
     cross join children
     where case labels.social_care_group
@@ -96,10 +97,10 @@ child_groups as (
         -- The role extension's cohort: on a CIN plan or a child protection plan at 31
         -- March. Children looked after are the statutory cohort, reported beside it.
         when 'CWSW' then (children.cin_plan or children.protection_plan) and not children.looked_after
-        -- In need at any point of the six collection years ending on 31 March.
-        when 'Ever CIN - last 6 years' then children.ever_in_need
-        -- On a CIN plan or a child protection plan on some day of the six years.
-        when 'Ever 6 CWSW' then children.ever_on_plan and not children.looked_after
+        -- In need at any point of the look-back collection years ending on 31 March.
+        when $ever_cin_group then children.ever_in_need
+        -- On a CIN plan or a child protection plan on some day of the look-back years.
+        when $ever_cwsw_group then children.ever_on_plan and not children.looked_after
         else false
     end
 ),
@@ -112,16 +113,16 @@ all_pupils as (
 ),
 
 ever_in_need_pupils as (
-    -- The pupils of Ever CIN - last 6 years, from the facts rather than child_groups
-    -- (which DataFusion would work out a second time).
-    select window_pupil_id as pupil_id
+    -- The pupils of the Ever CIN group, from the facts rather than child_groups (which
+    -- DataFusion would work out a second time).
+    select pupil_id
     from children
     where ever_in_need
-      and window_pupil_id is not null
+      and pupil_id is not null
 ),
 
 peers as (
-    -- Pupils with no social worker in the six years: in none of the groups above. An
+    -- Pupils with no social worker in the look-back years: in none of the groups above. An
     -- aggregate rather than an outer join: it can spill under --memory-limit, where a
     -- join's build side cannot (and DataFusion 55 returned no rows for this query's
     -- `right join … where … is null`).
@@ -136,20 +137,20 @@ peers as (
 ),
 
 final as (
-    select 'All pupils comparison' as social_care_group, cast(null as string) as child_id, pupil_id
+    select 'All pupils comparison' as social_care_group, cast(null as string) as person_id, pupil_id
     from all_pupils
     union all
-    select 'Never CIN - last 6 years', cast(null as string), pupil_id
+    select $never_cin_group, cast(null as string), pupil_id
     from peers
     union all
-    select social_care_group, child_id, pupil_id
+    select social_care_group, person_id, pupil_id
     from child_groups
 )
 
 select
     cast($academic_year as int) as academic_year,
     social_care_group,
-    child_id,
+    person_id,
     pupil_id
 from final
 -- No order: the engine writes the result as a table that measures aggregate, and at

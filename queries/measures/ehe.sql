@@ -22,10 +22,20 @@
 
 with
 
+aliases as (
+    -- Pupil ids that are not their person's key (persons.sql).
+    select id, person_id
+    from person_ids
+    where kind = 'pupil'
+      and id <> person_id
+),
+
 moves as (
-    select distinct pupil_id
-    from ehe_episodes
-    where start_date between $year_start and $year_end
+    -- Per person: a spell under a pupil's former UPN is the person's (persons.sql).
+    select distinct coalesce(aliases.person_id, ehe_episodes.pupil_id) as pupil_id
+    from aliases
+    right join ehe_episodes on aliases.id = ehe_episodes.pupil_id
+    where ehe_episodes.start_date between $year_start and $year_end
 ),
 
 on_roll as (

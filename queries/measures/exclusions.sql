@@ -36,13 +36,32 @@
 
 with
 
+aliases as (
+    -- Pupil ids that are not their person's key (persons.sql).
+    select id, person_id
+    from person_ids
+    where kind = 'pupil'
+      and id <> person_id
+),
+
 pupil_exclusions as (
+    -- Per person: exclusions under a pupil's former UPN are the person's (persons.sql).
+    -- Extract de-duplicates an exclusion two censuses carry (pupil, start date,
+    -- category; domain.md §5) under one UPN; a pupil whose UPN changed between those
+    -- censuses has it under both, so it is de-duplicated again per person here.
     select
         pupil_id,
         max(case when category = 'PERM' then 1 else 0 end) as permanent,
         sum(case when category in ('FIXD', 'SUSP') then 1 else 0 end) as suspensions
-    from exclusions
-    where academic_year = $academic_year
+    from (
+        select distinct
+            coalesce(aliases.person_id, exclusions.pupil_id) as pupil_id,
+            exclusions.start_date,
+            exclusions.category
+        from aliases
+        right join exclusions on aliases.id = exclusions.pupil_id
+        where exclusions.academic_year = $academic_year
+    ) as person_exclusions
     group by pupil_id
 ),
 

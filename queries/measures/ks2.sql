@@ -1,10 +1,10 @@
 -- name: ks2
 -- title: Key stage 2 reading, writing, maths, RWM, GPS and science at the expected standard, by social care group
 -- kind: measure
--- implements: "domain.md §2 (KS2: scaled score >= 100, writing TA EXS or GDS, RWM = all three; EES column names; x in 2019/20 and 2020/21)"
+-- implements: "domain.md §2 (KS2: scaled score >= 100, writing TA EXS or GDS, RWM = all three; eligibility and result codes by the DfE KS2 performance measures; EES column names; x in 2019/20 and 2020/21). DfE Primary school accountability guidance: absent, working below the test, unable to access, just arrived, maladministration and cheating count as not meeting the standard; left and missing leave the denominator"
 -- grain: one row per academic year, social care group and breakdown (Total, or one of phase_type_grouping, sex, sen_provision, year_group)
 -- numerator: pupils at the expected standard in each subject, and in reading, writing and maths together
--- denominator: pupils in the group with a KS2 result that year (eligible pupils)
+-- denominator: per subject, the group's pupils with a KS2 result that year eligible for it (eligible pupils); for RWM, eligible in all three
 -- not_collected: [201920, 202021]
 -- parameters:
 --   academic_year: int32, the academic year as EES time_period (202122)
@@ -15,7 +15,7 @@
 --   sex: string, Total, Female, Male or Unknown
 --   sen_provision: string, Total, No identified SEN, SEN support, EHC plan or Unknown
 --   year_group: string, Total, Reception, Year 1 … or Unknown
---   t_pupils: int64, pupils with a KS2 result
+--   t_pupils: int64, pupils with a KS2 result (at the end of KS2)
 --   t_read_eligible_pupils: int64, pupils eligible for reading
 --   t_read_met_expected_standard: int64, reading scaled score 100 or more
 --   t_writta_eligible_pupils: int64, pupils eligible for writing teacher assessment
@@ -35,10 +35,24 @@
 --   pt_gps_met_expected_standard: float64, % of eligible pupils
 --   pt_scita_met_expected_standard: float64, % of eligible pupils
 --
--- Every pupil with a result row is eligible: a missing score (absent, working below
--- the test) counts as not meeting the standard, as in DfE's headline measures.
+-- Not every row is eligible for every subject (code lists ks2_test_result,
+-- ks2_writing_ta, ks2_science_ta, their `meaning`): a test result L (left) or M
+-- (missing) and a teacher assessment L, F or P (left; assessed in a later or an earlier
+-- year) take the pupil out of that subject's denominator; every other row without the
+-- standard (a scaled score under 100; A absent, B working below the test, U unable to
+-- access it, J just arrived, Q maladministration, H cheating; WTS, pre-key stage, D
+-- disapplied; a blank, from a file without result codes) is in the denominator, not
+-- meeting it. RWM counts pupils eligible in all three of reading, writing and maths.
 
 with
+
+aliases as (
+    -- Pupil ids that are not their person's key (persons.sql).
+    select id, person_id
+    from person_ids
+    where kind = 'pupil'
+      and id <> person_id
+),
 
 results as (
     -- One result per pupil: should a pupil have several rows (results from two LAs), the
@@ -48,27 +62,51 @@ results as (
     -- on 650k one-row partitions. The URN is padded so that it sorts as a number.
     select
         pupil_id,
-        cast(split_part(record, ' ', 3) as int) as reading,
-        cast(split_part(record, ' ', 4) as int) as writing,
-        cast(split_part(record, ' ', 5) as int) as maths,
-        cast(split_part(record, ' ', 6) as int) as gps,
-        cast(split_part(record, ' ', 7) as int) as science
+        -- Per subject: 1 met, 0 not met, null not eligible.
+        cast(nullif(split_part(record, ' ', 3), '-') as int) as reading,
+        cast(nullif(split_part(record, ' ', 4), '-') as int) as writing,
+        cast(nullif(split_part(record, ' ', 5), '-') as int) as maths,
+        cast(nullif(split_part(record, ' ', 6), '-') as int) as gps,
+        cast(nullif(split_part(record, ' ', 7), '-') as int) as science
     from (
         select
-            pupil_id,
-            -- No argument is null (Spark's concat would be null if one were).
+            coalesce(aliases.person_id, ks2_attainment.pupil_id) as pupil_id,
+            -- No argument is null (Spark's concat would be null if one were); '-' is
+            -- not eligible.
             min(concat(
                 coalesce(la_code, '~'), ' ',
                 coalesce(lpad(cast(urn as string), 10, '0'), '~'), ' ',
-                case when reading_score >= 100 then '1' else '0' end, ' ',
-                case when writing_ta in ('EXS', 'GDS') then '1' else '0' end, ' ',
-                case when maths_score >= 100 then '1' else '0' end, ' ',
-                case when gps_score >= 100 then '1' else '0' end, ' ',
-                case when science_ta = 'EXS' then '1' else '0' end
+                case
+                    when reading_score >= 100 then '1'
+                    when reading_result in ('L', 'M') then '-'
+                    else '0'
+                end, ' ',
+                case
+                    when writing_ta in ('EXS', 'GDS') then '1'
+                    when writing_ta in ('L', 'F', 'P') then '-'
+                    else '0'
+                end, ' ',
+                case
+                    when maths_score >= 100 then '1'
+                    when maths_result in ('L', 'M') then '-'
+                    else '0'
+                end, ' ',
+                case
+                    when gps_score >= 100 then '1'
+                    when gps_result in ('L', 'M') then '-'
+                    else '0'
+                end, ' ',
+                case
+                    when science_ta = 'EXS' then '1'
+                    when science_ta in ('L', 'F', 'P') then '-'
+                    else '0'
+                end
             )) as record
-        from ks2_attainment
-        where academic_year = $academic_year
-        group by pupil_id
+        -- Results under a pupil's former UPN are the person's (persons.sql).
+        from aliases
+        right join ks2_attainment on aliases.id = ks2_attainment.pupil_id
+        where ks2_attainment.academic_year = $academic_year
+        group by coalesce(aliases.person_id, ks2_attainment.pupil_id)
     ) as keys
 ),
 
@@ -83,6 +121,7 @@ pupils as (
         results.reading,
         results.writing,
         results.maths,
+        -- Eligible for RWM when eligible in all three (a null in any is null).
         results.reading * results.writing * results.maths as rwm,
         results.gps,
         results.science
@@ -104,6 +143,12 @@ cells as (
         sen_provision,
         year_group,
         count(*) as t_pupils,
+        count(reading) as t_read_eligible_pupils,
+        count(writing) as t_writta_eligible_pupils,
+        count(maths) as t_mat_eligible_pupils,
+        count(rwm) as t_rwm_eligible_pupils,
+        count(gps) as t_gps_eligible_pupils,
+        count(science) as t_scita_eligible_pupils,
         sum(reading) as t_read_met_expected_standard,
         sum(writing) as t_writta_met_expected_standard,
         sum(maths) as t_mat_met_expected_standard,
@@ -122,6 +167,12 @@ final as (
         coalesce(sen_provision, 'Total') as sen_provision,
         coalesce(year_group, 'Total') as year_group,
         sum(t_pupils) as t_pupils,
+        sum(t_read_eligible_pupils) as t_read_eligible_pupils,
+        sum(t_writta_eligible_pupils) as t_writta_eligible_pupils,
+        sum(t_mat_eligible_pupils) as t_mat_eligible_pupils,
+        sum(t_rwm_eligible_pupils) as t_rwm_eligible_pupils,
+        sum(t_gps_eligible_pupils) as t_gps_eligible_pupils,
+        sum(t_scita_eligible_pupils) as t_scita_eligible_pupils,
         sum(t_read_met_expected_standard) as t_read_met_expected_standard,
         sum(t_writta_met_expected_standard) as t_writta_met_expected_standard,
         sum(t_mat_met_expected_standard) as t_mat_met_expected_standard,
@@ -146,23 +197,23 @@ select
     sen_provision,
     year_group,
     t_pupils,
-    t_pupils as t_read_eligible_pupils,
-    t_read_met_expected_standard,
-    t_pupils as t_writta_eligible_pupils,
-    t_writta_met_expected_standard,
-    t_pupils as t_mat_eligible_pupils,
-    t_mat_met_expected_standard,
-    t_pupils as t_rwm_eligible_pupils,
-    t_rwm_met_expected_standard,
-    t_pupils as t_gps_eligible_pupils,
-    t_gps_met_expected_standard,
-    t_pupils as t_scita_eligible_pupils,
-    t_scita_met_expected_standard,
-    100 * cast(t_read_met_expected_standard as double) / t_pupils as pt_read_met_expected_standard,
-    100 * cast(t_writta_met_expected_standard as double) / t_pupils as pt_writta_met_expected_standard,
-    100 * cast(t_mat_met_expected_standard as double) / t_pupils as pt_mat_met_expected_standard,
-    100 * cast(t_rwm_met_expected_standard as double) / t_pupils as pt_rwm_met_expected_standard,
-    100 * cast(t_gps_met_expected_standard as double) / t_pupils as pt_gps_met_expected_standard,
-    100 * cast(t_scita_met_expected_standard as double) / t_pupils as pt_scita_met_expected_standard
+    t_read_eligible_pupils,
+    coalesce(t_read_met_expected_standard, 0) as t_read_met_expected_standard,
+    t_writta_eligible_pupils,
+    coalesce(t_writta_met_expected_standard, 0) as t_writta_met_expected_standard,
+    t_mat_eligible_pupils,
+    coalesce(t_mat_met_expected_standard, 0) as t_mat_met_expected_standard,
+    t_rwm_eligible_pupils,
+    coalesce(t_rwm_met_expected_standard, 0) as t_rwm_met_expected_standard,
+    t_gps_eligible_pupils,
+    coalesce(t_gps_met_expected_standard, 0) as t_gps_met_expected_standard,
+    t_scita_eligible_pupils,
+    coalesce(t_scita_met_expected_standard, 0) as t_scita_met_expected_standard,
+    100 * cast(coalesce(t_read_met_expected_standard, 0) as double) / nullif(t_read_eligible_pupils, 0) as pt_read_met_expected_standard,
+    100 * cast(coalesce(t_writta_met_expected_standard, 0) as double) / nullif(t_writta_eligible_pupils, 0) as pt_writta_met_expected_standard,
+    100 * cast(coalesce(t_mat_met_expected_standard, 0) as double) / nullif(t_mat_eligible_pupils, 0) as pt_mat_met_expected_standard,
+    100 * cast(coalesce(t_rwm_met_expected_standard, 0) as double) / nullif(t_rwm_eligible_pupils, 0) as pt_rwm_met_expected_standard,
+    100 * cast(coalesce(t_gps_met_expected_standard, 0) as double) / nullif(t_gps_eligible_pupils, 0) as pt_gps_met_expected_standard,
+    100 * cast(coalesce(t_scita_met_expected_standard, 0) as double) / nullif(t_scita_eligible_pupils, 0) as pt_scita_met_expected_standard
 from final
 order by social_care_group, phase_type_grouping, sex, sen_provision, year_group

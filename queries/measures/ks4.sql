@@ -1,10 +1,10 @@
 -- name: ks4
 -- title: Key stage 4 Attainment 8, Progress 8, English and maths grade 4+ and 5+, by social care group
 -- kind: measure
--- implements: "domain.md §2 (KS4: avg_att8, avg_p8score with its interval, pt_l2basics_94 / _95; P8 is x in 2019/20, 2020/21 and 2024/25)"
+-- implements: "domain.md §2 (KS4: avg_att8, avg_p8score with its interval, pt_l2basics_94 / _95, pt_ebacc_e_ptq_ee, avg_ebaccaps; Attainment 8 and EBacc APS averaged over every pupil at the end of KS4, a pupil with no qualifying entries scoring 0; P8 is x in 2019/20, 2020/21 and 2024/25). DfE Secondary accountability measures guide"
 -- grain: one row per academic year, social care group and breakdown (Total, or one of phase_type_grouping, sex, sen_provision, year_group)
--- numerator: Attainment 8 and Progress 8 sums; pupils with English and maths at grade 4 or above, at grade 5 or above
--- denominator: pupils in the group at the end of KS4 that year; for Progress 8, those with a score
+-- numerator: Attainment 8, EBacc APS and Progress 8 sums; pupils with English and maths at grade 4 or above, at grade 5 or above; pupils entering the EBacc
+-- denominator: pupils in the group at the end of KS4 that year (a KS4 result row, with or without entries); for Progress 8, those with a score
 -- not_collected_columns:
 --   t_p8_pupils: [201920, 202021, 202425]
 --   sum_p8score: [201920, 202021, 202425]
@@ -20,10 +20,10 @@
 --   sen_provision: string, Total, No identified SEN, SEN support, EHC plan or Unknown
 --   year_group: string, Total, Reception, Year 1 … or Unknown
 --   t_pupils: int64, pupils at the end of KS4
---   t_att8_pupils: int64, pupils with an Attainment 8 score
---   sum_att8: float64, sum of Attainment 8 scores
+--   t_att8_pupils: int64, pupils with an Attainment 8 score (some qualifying entry)
+--   sum_att8: float64, sum of Attainment 8 scores, 0 for a pupil with no qualifying entries
 --   sum_att8_squared: float64, sum of Attainment 8 scores squared
---   avg_att8: float64, average Attainment 8 score
+--   avg_att8: float64, average Attainment 8 score over every pupil at the end of KS4
 --   t_p8_pupils: int64, pupils with a Progress 8 score
 --   sum_p8score: float64, sum of Progress 8 scores
 --   sum_p8score_squared: float64, sum of Progress 8 scores squared
@@ -33,10 +33,20 @@
 --   pt_l2basics_94: float64, % of pupils at the end of KS4
 --   pt_l2basics_95: float64, % of pupils at the end of KS4
 --   t_ebaccaps_pupils: int64, pupils with an EBacc average point score
---   sum_ebaccaps: float64, sum of EBacc average point scores
---   avg_ebaccaps: float64, average EBacc average point score
+--   sum_ebaccaps: float64, sum of EBacc average point scores, 0 for a pupil with none
+--   avg_ebaccaps: float64, average EBacc average point score over every pupil at the end of KS4
+--   t_ebacc_e_ptq_ee: int64, pupils entering every EBacc pillar (null count in a year whose file has no EBACC_ENTRY)
+--   pt_ebacc_e_ptq_ee: float64, % of pupils at the end of KS4 entering the EBacc
 
 with
+
+aliases as (
+    -- Pupil ids that are not their person's key (persons.sql).
+    select id, person_id
+    from person_ids
+    where kind = 'pupil'
+      and id <> person_id
+),
 
 results as (
     -- One result per pupil: should a pupil have several rows (results from two LAs), the
@@ -52,10 +62,11 @@ results as (
         cast(nullif(split_part(record, ' ', 4), '') as double) as progress8,
         cast(split_part(record, ' ', 5) as int) as basics_4,
         cast(split_part(record, ' ', 6) as int) as basics_5,
-        cast(nullif(split_part(record, ' ', 7), '') as double) as ebacc_aps
+        cast(nullif(split_part(record, ' ', 7), '') as double) as ebacc_aps,
+        cast(nullif(split_part(record, ' ', 8), '') as int) as ebacc_entered
     from (
         select
-            pupil_id,
+            coalesce(aliases.person_id, ks4_attainment.pupil_id) as pupil_id,
             -- No argument is null (Spark's concat would be null if one were).
             min(concat(
                 coalesce(la_code, '~'), ' ',
@@ -64,11 +75,14 @@ results as (
                 coalesce(cast(progress8 as string), ''), ' ',
                 case when english_maths_4 then '1' else '0' end, ' ',
                 case when english_maths_5 then '1' else '0' end, ' ',
-                coalesce(cast(ebacc_aps as string), '')
+                coalesce(cast(ebacc_aps as string), ''), ' ',
+                case when ebacc_entered then '1' when not ebacc_entered then '0' else '' end
             )) as record
-        from ks4_attainment
-        where academic_year = $academic_year
-        group by pupil_id
+        -- Results under a pupil's former UPN are the person's (persons.sql).
+        from aliases
+        right join ks4_attainment on aliases.id = ks4_attainment.pupil_id
+        where ks4_attainment.academic_year = $academic_year
+        group by coalesce(aliases.person_id, ks4_attainment.pupil_id)
     ) as keys
 ),
 
@@ -84,7 +98,8 @@ pupils as (
         results.progress8,
         results.basics_4,
         results.basics_5,
-        results.ebacc_aps
+        results.ebacc_aps,
+        results.ebacc_entered
     -- The results, the smaller side, first: DataFusion builds a hash join's table from its
     -- left input.
     from results
@@ -103,16 +118,18 @@ cells as (
         sen_provision,
         year_group,
         count(*) as t_pupils,
+        -- No qualifying entries scores 0, in the sums and the count they average over.
         count(attainment8) as t_att8_pupils,
-        sum(attainment8) as sum_att8,
-        sum(attainment8 * attainment8) as sum_att8_squared,
+        sum(coalesce(attainment8, 0)) as sum_att8,
+        sum(coalesce(attainment8 * attainment8, 0)) as sum_att8_squared,
         count(progress8) as t_p8_pupils,
         sum(progress8) as sum_p8score,
         sum(progress8 * progress8) as sum_p8score_squared,
         sum(basics_4) as t_l2basics_94,
         sum(basics_5) as t_l2basics_95,
         count(ebacc_aps) as t_ebaccaps_pupils,
-        sum(ebacc_aps) as sum_ebaccaps
+        sum(coalesce(ebacc_aps, 0)) as sum_ebaccaps,
+        sum(ebacc_entered) as t_ebacc_e_ptq_ee
     from pupils
     group by social_care_group, phase_type_grouping, sex, sen_provision, year_group
 ),
@@ -134,7 +151,8 @@ final as (
         sum(t_l2basics_94) as t_l2basics_94,
         sum(t_l2basics_95) as t_l2basics_95,
         sum(t_ebaccaps_pupils) as t_ebaccaps_pupils,
-        sum(sum_ebaccaps) as sum_ebaccaps
+        sum(sum_ebaccaps) as sum_ebaccaps,
+        sum(t_ebacc_e_ptq_ee) as t_ebacc_e_ptq_ee
     from cells
     group by grouping sets (
         (social_care_group),
@@ -156,7 +174,7 @@ select
     t_att8_pupils,
     sum_att8,
     sum_att8_squared,
-    sum_att8 / nullif(t_att8_pupils, 0) as avg_att8,
+    sum_att8 / nullif(t_pupils, 0) as avg_att8,
     t_p8_pupils,
     sum_p8score,
     sum_p8score_squared,
@@ -167,6 +185,8 @@ select
     100 * cast(t_l2basics_95 as double) / t_pupils as pt_l2basics_95,
     t_ebaccaps_pupils,
     sum_ebaccaps,
-    sum_ebaccaps / nullif(t_ebaccaps_pupils, 0) as avg_ebaccaps
+    sum_ebaccaps / nullif(t_pupils, 0) as avg_ebaccaps,
+    t_ebacc_e_ptq_ee,
+    100 * cast(t_ebacc_e_ptq_ee as double) / nullif(t_pupils, 0) as pt_ebacc_e_ptq_ee
 from final
 order by social_care_group, phase_type_grouping, sex, sen_provision, year_group

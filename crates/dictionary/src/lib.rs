@@ -15,13 +15,17 @@
 //! ```
 
 mod academic_year;
+mod lookback;
 mod markdown;
 mod model;
+mod parameters;
 pub mod upn;
 
 pub use academic_year::{AcademicYear, Term, days_since_epoch};
+pub use lookback::Lookback;
 pub use markdown::render_markdown;
 pub use model::{CodeList, CodeValue, Column, ColumnType, Kind, Table, YearRange};
+pub use parameters::{SourcedParameter, SourcedValue, p8_national_sd};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

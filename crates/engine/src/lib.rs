@@ -37,7 +37,7 @@ use arrow::array::{
 };
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use chrono::NaiveDate;
-use cwsw_dictionary::{AcademicYear, days_since_epoch};
+use cwsw_dictionary::{AcademicYear, Lookback, days_since_epoch};
 use datafusion::dataframe::DataFrameWriteOptions;
 use datafusion::datasource::MemTable;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
@@ -166,12 +166,20 @@ impl MeasureResult {
     }
 }
 
-/// The parameter values of an academic year, by name (`domain.md` §1, §5). Values a
-/// run is given (`--param cin_plans_from=2021`) replace these.
-pub fn year_parameters(year: AcademicYear) -> Vec<(String, ScalarValue)> {
+/// The parameter values of an academic year, by name (`domain.md` §1, §5), with the
+/// `Ever CIN` look-back (six years unless a run says `--param lookback_years=all`). Values
+/// a run is given (`--param cin_plans_from=2021`) replace these.
+pub fn year_parameters(year: AcademicYear, lookback: Lookback) -> Vec<(String, ScalarValue)> {
     let date = |value: NaiveDate| ScalarValue::Date32(Some(days_since_epoch(value)));
-    let lookback = year.start_year() - 5;
-    let lookback_start = NaiveDate::from_ymd_opt(lookback, 4, 1).unwrap_or(year.period_start());
+    let text = |value: String| ScalarValue::Utf8(Some(value));
+    let first_census_year = lookback.first_census_year(year.end_year());
+    // The window opens on 1 April starting its first collection year; with every year
+    // held, before any return.
+    let lookback_start = match lookback {
+        Lookback::Years(_) => NaiveDate::from_ymd_opt(first_census_year - 1, 4, 1),
+        Lookback::All => NaiveDate::from_ymd_opt(1900, 4, 1),
+    }
+    .unwrap_or(year.period_start());
     [
         (
             "academic_year",
@@ -186,18 +194,35 @@ pub fn year_parameters(year: AcademicYear) -> Vec<(String, ScalarValue)> {
         ("census_date", date(year.spring_census_day())),
         ("compulsory_birth_from", date(year.compulsory_birth_from())),
         ("compulsory_birth_to", date(year.compulsory_birth_to())),
-        // The six collection years ending on this 31 March (Ever CIN - last 6 years).
+        // The collection years ending on this 31 March that Ever CIN looks back over.
         (
             "lookback_census_year",
-            ScalarValue::Int32(Some(year.end_year() - 5)),
+            ScalarValue::Int32(Some(first_census_year)),
         ),
         ("lookback_start", date(lookback_start)),
+        ("lookback_years", ScalarValue::Int32(Some(lookback.years()))),
+        ("ever_cin_group", text(lookback.ever_cin())),
+        ("never_cin_group", text(lookback.never_cin())),
+        ("ever_cwsw_group", text(lookback.ever_cwsw())),
         // CIN plans are in the CIN census from 2022 (domain.md §1).
         ("cin_plans_from", ScalarValue::Int32(Some(CIN_PLANS_FROM))),
     ]
     .into_iter()
     .map(|(name, value)| (name.to_string(), value))
     .collect()
+}
+
+/// The look-back a run's overrides ask for (`lookback_years=6` or `all`), DfE's six
+/// years by default.
+pub fn lookback(overrides: &[(String, String)]) -> Result<Lookback, EngineError> {
+    match overrides.iter().rfind(|(name, _)| name == "lookback_years") {
+        None => Ok(Lookback::DFE),
+        Some((_, text)) => Lookback::parse(text).ok_or_else(|| EngineError::Parameter {
+            name: "lookback_years".to_string(),
+            value: text.clone(),
+            column_type: "number of years, or `all`".to_string(),
+        }),
+    }
 }
 
 /// The first CIN census year that records CIN plans nationally (`domain.md` §1).
@@ -521,8 +546,12 @@ impl Engine {
         year: AcademicYear,
         overrides: &[(String, String)],
     ) -> Result<Vec<(String, ScalarValue)>, EngineError> {
-        let mut values = year_parameters(year);
-        for (name, text) in overrides {
+        let mut values = year_parameters(year, lookback(overrides)?);
+        // The look-back sets the window and the labels above, all at once.
+        for (name, text) in overrides
+            .iter()
+            .filter(|(name, _)| name != "lookback_years")
+        {
             let declared = self
                 .queries
                 .queries
@@ -643,12 +672,29 @@ impl Engine {
                     });
                 }
                 let timing = Timer::start(name);
-                for year in years {
-                    progress(&format!("cohort {name} {year}"));
-                    let values = self.parameters(*year, overrides)?;
+                // A query of the whole run (`once: true`, persons) runs one time, with
+                // the first year's values for any parameter it declares.
+                let runs: Vec<Option<AcademicYear>> = if query.header.once {
+                    vec![None]
+                } else {
+                    years.iter().copied().map(Some).collect()
+                };
+                for run in runs {
+                    let year = run.or_else(|| years.first().copied());
+                    let Some(year) = year else { continue };
+                    progress(&match run {
+                        Some(year) => format!("cohort {name} {year}"),
+                        None => format!("cohort {name}"),
+                    });
+                    let values = self.parameters(year, overrides)?;
                     let frame = self.frame(query, &borrow(&values)).await?;
                     check_schema(name, &schema, frame.schema().as_arrow())?;
-                    let part = folder.join(format!("part-{name}-{}.parquet", year.time_period()));
+                    let part = match run {
+                        Some(year) => {
+                            folder.join(format!("part-{name}-{}.parquet", year.time_period()))
+                        }
+                        None => folder.join(format!("part-{name}.parquet")),
+                    };
                     frame
                         .write_parquet(
                             &part.to_string_lossy(),
@@ -1301,8 +1347,11 @@ mod tests {
         assert!(at("social_care_children") < at("cohort"), "{order:?}");
         assert!(at("cohort") < at("cohort_pupils"), "{order:?}");
         assert!(at("pupil_years") < at("cohort_pupils"), "{order:?}");
+        // The persons of the whole run before every table keyed by them.
+        assert!(at("person_ids") < at("pupil_years"), "{order:?}");
+        assert!(at("person_ids") < at("social_care_children"), "{order:?}");
         at("census_years");
-        assert_eq!(order.len(), 6, "{order:?}");
+        assert_eq!(order.len(), 7, "{order:?}");
     }
 
     #[test]

@@ -59,6 +59,8 @@ pub struct QueryHeader {
     pub not_collected_columns: std::collections::BTreeMap<String, Vec<i32>>,
     /// For a cohort-kind query: the table its results are registered as.
     pub table: String,
+    /// For a cohort-kind query: made once for the whole run (persons), not per year.
+    pub once: bool,
     /// For a cohort: every group label it can produce, in display order.
     pub groups: Vec<String>,
     /// For a measure: the school censuses each year needs (`spring`, `summer`, `autumn`
@@ -79,7 +81,8 @@ struct RawHeader {
     grain: String,
     numerator: String,
     denominator: String,
-    parameters: serde_yaml_ng::Mapping,
+    #[serde(default)]
+    parameters: Option<serde_yaml_ng::Mapping>,
     output: serde_yaml_ng::Mapping,
     #[serde(default)]
     not_collected: Vec<i32>,
@@ -87,6 +90,8 @@ struct RawHeader {
     not_collected_columns: std::collections::BTreeMap<String, Vec<i32>>,
     #[serde(default)]
     table: Option<String>,
+    #[serde(default)]
+    once: bool,
     #[serde(default)]
     groups: Vec<String>,
     #[serde(default)]
@@ -197,7 +202,7 @@ impl Query {
             });
         }
         let header = QueryHeader {
-            parameters: declared(path, "parameter", raw.parameters)?,
+            parameters: declared(path, "parameter", raw.parameters.unwrap_or_default())?,
             output: declared(path, "output column", raw.output)?,
             name: raw.name,
             title: raw.title,
@@ -209,6 +214,7 @@ impl Query {
             not_collected: raw.not_collected,
             not_collected_columns: raw.not_collected_columns,
             table: raw.table.unwrap_or_else(|| "cohort".to_string()),
+            once: raw.once,
             groups: raw.groups,
             censuses: raw.censuses,
             // `ratio: (the numerator …)` reads as the word before the first space.

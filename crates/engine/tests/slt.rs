@@ -7,7 +7,10 @@
 //! query file through [`Engine::execute`], binding the values as placeholders exactly as
 //! production does; `materialize NAME key=value …` (as a statement) runs a cohort-kind
 //! query and puts its rows for that academic year in the table it makes, as `cwsw run`
-//! does before the queries reading that table; anything else is plain SQL.
+//! does before the queries reading that table (a `once: true` query, persons, replaces
+//! the whole table); anything else is plain SQL. The look-back's group labels are
+//! bound from `lookback_years=` (default 6, 0 for every year held), or `lookback=all`
+//! for a query that takes only the labels, as production binds them.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -15,9 +18,10 @@ use std::sync::Arc;
 use arrow::array::{Array, RecordBatch};
 use arrow::datatypes::{DataType, SchemaRef};
 use arrow::util::display::{ArrayFormatter, FormatOptions};
-use cwsw_dictionary::{Dictionary, Kind};
+use cwsw_dictionary::{Dictionary, Kind, Lookback};
 use cwsw_engine::{Engine, EngineOptions, QuerySet, declared_schema, parse_parameter};
 use datafusion::datasource::MemTable;
+use datafusion::scalar::ScalarValue;
 use sqllogictest::{DBOutput, DefaultColumnType};
 
 #[derive(Debug, thiserror::Error)]
@@ -86,10 +90,19 @@ impl Harness {
             .ok_or_else(|| HarnessError(format!("no query `{name}`")))?
             .clone();
         let mut values = Vec::new();
+        // `lookback=all` (not a parameter) picks the labels of a query that takes only them.
+        let mut lookback = None;
         for word in words {
             let (key, value) = word
                 .split_once('=')
                 .ok_or_else(|| HarnessError(format!("`{word}` is not key=value")))?;
+            if key == "lookback" {
+                lookback = Some(
+                    Lookback::parse(value)
+                        .ok_or_else(|| HarnessError(format!("`{word}`: not a look-back")))?,
+                );
+                continue;
+            }
             let declared = query
                 .header
                 .parameters
@@ -99,6 +112,29 @@ impl Harness {
             let parsed =
                 parse_parameter(declared, value).map_err(|e| HarnessError(e.to_string()))?;
             values.push((declared.name.clone(), parsed));
+        }
+        // The group labels follow the look-back as production derives them
+        // (`year_parameters`), from `lookback_years=` (6, or 0 for every year held).
+        let lookback = match (
+            lookback,
+            values.iter().find(|(key, _)| key == "lookback_years"),
+        ) {
+            (Some(lookback), _) => lookback,
+            (None, Some((_, ScalarValue::Int32(Some(0))))) => Lookback::All,
+            (None, Some((_, ScalarValue::Int32(Some(years))))) => {
+                Lookback::Years(u8::try_from(*years).map_err(|e| HarnessError(e.to_string()))?)
+            }
+            _ => Lookback::DFE,
+        };
+        for (key, label) in [
+            ("ever_cin_group", lookback.ever_cin()),
+            ("never_cin_group", lookback.never_cin()),
+            ("ever_cwsw_group", lookback.ever_cwsw()),
+        ] {
+            let declared = query.header.parameters.iter().any(|p| p.name == key);
+            if declared && !values.iter().any(|(given, _)| given == key) {
+                values.push((key.to_string(), ScalarValue::Utf8(Some(label))));
+            }
         }
         let borrowed: Vec<(&str, _)> = values
             .iter()
@@ -125,6 +161,19 @@ impl Harness {
             .get(name)
             .ok_or_else(|| HarnessError(format!("no query `{name}`")))?;
         let table = query.header.table.clone();
+        if query.header.once {
+            // A table of the whole run (persons): its rows replace the table's.
+            let (schema, batches) = self.run_query(directive)?;
+            let rows = MemTable::try_new(schema, vec![batches]).map_err(|e| error(&e))?;
+            let context = self.engine.context();
+            context
+                .deregister_table(table.as_str())
+                .map_err(|e| error(&e))?;
+            context
+                .register_table(table.as_str(), Arc::new(rows))
+                .map_err(|e| error(&e))?;
+            return Ok(());
+        }
         let year: i32 = directive
             .split_whitespace()
             .find_map(|word| word.strip_prefix("academic_year="))

@@ -113,6 +113,7 @@ struct Child {
     number: u64,
     la_child_id: String,
     upn: String,
+    former_upn: String,
     birth_date: String,
     gender_current: Option<String>,
     sex: Option<String>,
@@ -348,6 +349,7 @@ pub(crate) fn read(path: &Path, relative: &str, context: &mut Context) -> Result
                     match field {
                         "LAchildID" => child.la_child_id = value.to_string(),
                         "UPN" => child.upn = value.to_string(),
+                        "FormerUPN" => child.former_upn = value.to_string(),
                         "PersonBirthDate" => child.birth_date = value.to_string(),
                         "GenderCurrent" => child.gender_current = Some(value.to_string()),
                         "Sex" => child.sex = Some(value.to_string()),
@@ -563,6 +565,38 @@ fn emit_child(
             }
         }
     };
+    // A previous UPN links the child to the pupil's records under it too (domain.md §1,
+    // linking children to pupils; queries/cohorts/persons.sql).
+    let former_pupil_id = if child.former_upn.is_empty() {
+        None
+    } else {
+        match context.pupil_id(&child.former_upn) {
+            Ok(id)
+                if pupil_id
+                    .as_ref()
+                    .is_none_or(|current| current.as_str() != id.as_str()) =>
+            {
+                Some(id)
+            }
+            Ok(_) => None,
+            Err(problem) => {
+                context.audit.report(
+                    rules::UPN_INVALID_LINK,
+                    relative,
+                    here.clone(),
+                    TABLE_CHILD,
+                    format!(
+                        "`FormerUPN`: {}: the child is kept without a link through it",
+                        problem.message()
+                    ),
+                    "FormerUPN",
+                    None,
+                );
+                warned = true;
+                None
+            }
+        }
+    };
     // GenderCurrent up to the 2024 schema, Sex from 2025 (domain.md §5).
     let sex = match (&child.gender_current, &child.sex) {
         (Some(gender), _) => {
@@ -647,6 +681,7 @@ fn emit_child(
             Value::from(birth_date.map(birth_month)),
             Value::from(sex),
             Value::from(ethnicity.as_deref()),
+            Value::from(former_pupil_id.as_ref().map(|id| id.as_str())),
         ],
     )?;
     context

@@ -107,6 +107,11 @@ pub(crate) fn read(
         "PhaseOfEducation (name)",
         "StatutoryLowAge",
         "StatutoryHighAge",
+        // Optional columns, after the layout's first ones: older files load without them.
+        "KS2_READRESULT",
+        "KS2_MATRESULT",
+        "KS2_GPSRESULT",
+        "EBACC_ENTRY",
     ]
     .iter()
     .map(|name| input.column(name))
@@ -158,6 +163,20 @@ pub(crate) fn read(
                     {
                         scores[slot] = row.int(name, get(index), Some(0))?;
                     }
+                    // Why a test has no scaled score (absent, working below the test, …):
+                    // the code decides whether the pupil is in the subject's denominator
+                    // (queries/measures/ks2.sql; domain.md §2, KS2).
+                    let mut results = [None; 3];
+                    for (slot, (index, name)) in [
+                        (25, "KS2_READRESULT"),
+                        (26, "KS2_MATRESULT"),
+                        (27, "KS2_GPSRESULT"),
+                    ]
+                    .into_iter()
+                    .enumerate()
+                    {
+                        results[slot] = row.code("ks2_test_result", name, get(index))?;
+                    }
                     let writing = row.code("ks2_writing_ta", "KS2_WRITTA", get(7))?;
                     let science = row.code("ks2_science_ta", "KS2_SCITA", get(8))?;
                     let rwm = row.required("KS2_RWM_EXP", get(9))?;
@@ -176,6 +195,9 @@ pub(crate) fn read(
                             Value::from(writing),
                             Value::from(science),
                             Value::from(rwm),
+                            Value::from(results[0]),
+                            Value::from(results[1]),
+                            Value::from(results[2]),
                         ],
                     )
                 } else {
@@ -184,6 +206,7 @@ pub(crate) fn read(
                     let basics_4 = row.boolean("L2BASICS_94", get(12))?;
                     let basics_5 = row.boolean("L2BASICS_95", get(13))?;
                     let ebacc = row.float("EBACCAPS", get(14))?;
+                    let ebacc_entered = row.boolean("EBACC_ENTRY", get(28))?;
                     first_for_pupil(&mut row)?;
                     row.accept(
                         "ks4_attainment",
@@ -197,6 +220,7 @@ pub(crate) fn read(
                             Value::from(basics_4),
                             Value::from(basics_5),
                             Value::from(ebacc),
+                            Value::from(ebacc_entered),
                         ],
                     )
                 }

@@ -48,7 +48,7 @@ macro_rules! rules {
 
 rules! {
     UPN_INVALID = "UPN-INVALID", Error, "UPN is not 13 characters of the right shape or has the wrong check letter", "CIN 1510, 1530, 1540, 1550; school census 1510";
-    UPN_INVALID_LINK = "UPN-INVALID-LINK", Warning, "a social-care record's UPN is invalid: the child is kept but cannot be linked to school records", "CIN 1510";
+    UPN_INVALID_LINK = "UPN-INVALID-LINK", Warning, "a UPN that links records (a social-care record's UPN, a former UPN) is invalid: the row is kept but not linked through it", "CIN 1510";
     DATE_INVALID = "DATE-INVALID", Error, "a date field does not hold a date in the return's format", "";
     REQUIRED_MISSING = "REQUIRED-MISSING", Error, "a required field is empty", "";
     CODE_UNKNOWN = "CODE-UNKNOWN", Warning, "a code is not in the code list for that schema year: the row is kept with the value written as null", "";

@@ -587,6 +587,7 @@ fn read_pupils(
     let sen = column("senprovision");
     // Pupils on roll only: the leavers' file has no enrolment status.
     let enrol_status = column("enrolstatus");
+    let former_upn = column("formerupn");
     let entry = column("entrydate");
     let leaving = column("leavingdate");
     let possible = column("termlysessionspossible");
@@ -779,7 +780,35 @@ fn read_pupils(
             pupil_ref(on_roll, field(&record, Some(id_column)), school),
             pupil_id.to_u128(),
         );
+        // A previous UPN of the same pupil links the two into one person (domain.md §1,
+        // linking children to pupils; queries/cohorts/persons.sql). An invalid one is
+        // a warning: the row is kept, unlinked to its former records.
         let mut warned = false;
+        let former_text = field(&record, former_upn);
+        let former_pupil_id = if former_text.is_empty() {
+            None
+        } else {
+            match context.pupil_id(former_text) {
+                Ok(id) if id.as_str() != pupil_id.as_str() => Some(id),
+                Ok(_) => None,
+                Err(problem) => {
+                    context.audit.report(
+                        rules::UPN_INVALID_LINK,
+                        relative,
+                        here.clone(),
+                        source_table,
+                        format!(
+                            "`formerupn`: {}: the row is kept without a link to the pupil's former records",
+                            problem.message()
+                        ),
+                        "formerupn",
+                        None,
+                    );
+                    warned = true;
+                    None
+                }
+            }
+        };
         let sex_value = match field(&record, sex) {
             "" => None,
             "M" | "m" => Some("M"),
@@ -851,6 +880,7 @@ fn read_pupils(
                 Value::from(enrolment[0]),
                 Value::from(enrolment[1]),
                 Value::from(enrol_value.as_deref()),
+                Value::from(former_pupil_id.as_ref().map(|id| id.as_str())),
             ],
         )?;
         context

@@ -195,12 +195,178 @@ mod tests {
             ..SynthOptions::default()
         });
         for child in &population.children {
-            assert_eq!(
-                cwsw_dictionary::upn::validate(&child.upn),
-                Ok(()),
-                "{}",
-                child.upn
-            );
+            for upn in child.upns() {
+                assert_eq!(cwsw_dictionary::upn::validate(upn), Ok(()), "{upn}");
+            }
+        }
+    }
+
+    /// The CIN census children of a file: (LAchildID, UPN, FormerUPN), from the text.
+    fn cin_children(path: &std::path::Path) -> Vec<(String, Option<String>, Option<String>)> {
+        let text = std::fs::read_to_string(path).expect("a CIN census file");
+        let element = |block: &str, name: &str| {
+            let open = format!("<{name}>");
+            let start = block.find(&open)? + open.len();
+            let end = block[start..].find(&format!("</{name}>"))?;
+            Some(block[start..start + end].to_string())
+        };
+        text.split("<Child>")
+            .skip(1)
+            .map(|block| {
+                (
+                    element(block, "LAchildID").expect("an id"),
+                    element(block, "UPN"),
+                    element(block, "FormerUPN"),
+                )
+            })
+            .collect()
+    }
+
+    /// Issue 13: UPN changes (the census writes the former UPN after the change, and
+    /// the returns the UPN current on their date) and children with two ids.
+    #[test]
+    fn upn_changes_and_two_ids_are_written() {
+        let options = SynthOptions {
+            pupils: 3000,
+            first_year: AcademicYear::starting(2021),
+            last_year: AcademicYear::starting(2023),
+            ..SynthOptions::default()
+        };
+        let population = generate(&options);
+        let dir = tempfile::tempdir().expect("tempdir");
+        write_returns(&population, &options, dir.path()).expect("returns written");
+        let mut every_upn = std::collections::HashSet::new();
+        for child in &population.children {
+            for upn in child.upns() {
+                assert!(every_upn.insert(upn.to_string()), "{upn} is not unique");
+                assert_eq!(cwsw_dictionary::upn::validate(upn), Ok(()), "{upn}");
+            }
+            assert_eq!(child.former_upn.is_some(), child.upn_changed.is_some());
+        }
+        let changed: Vec<&Child> = population
+            .children
+            .iter()
+            .filter(|child| child.former_upn.is_some())
+            .collect();
+        let pupils = population
+            .children
+            .iter()
+            .filter(|child| !child.enrolments.is_empty())
+            .count();
+        assert!(
+            changed.len() * 200 > pupils && changed.len() * 25 < pupils,
+            "{} of {pupils} pupils changed UPN",
+            changed.len()
+        );
+        // The census: the UPN current on census day, and formerupn from the change on.
+        let by_upn: std::collections::HashMap<&str, &Child> = population
+            .children
+            .iter()
+            .flat_map(|child| child.upns().map(move |upn| (upn, child)))
+            .collect();
+        let (mut before, mut after) = (0, 0);
+        for census in calendar::Census::completing(options.first_year, options.last_year) {
+            let day = census.day();
+            for table in ["pupilonroll", "pupilnolongeronroll"] {
+                let path = dir
+                    .path()
+                    .join(format!("school_census/{}_{table}.csv", census.prefix()));
+                for row in read_rows(&path) {
+                    let child = by_upn[row["upn"].as_str()];
+                    assert_eq!(row["upn"], child.upn_on(day));
+                    assert_eq!(row["formerupn"], child.former_upn_on(day).unwrap_or(""));
+                    if let (Some(former), Some(changed)) = (&child.former_upn, child.upn_changed) {
+                        if day < changed {
+                            assert_eq!(&row["upn"], former);
+                            before += 1;
+                        } else {
+                            assert_eq!(row["upn"], child.upn);
+                            assert_ne!(row["upn"], *former);
+                            after += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(
+            before > 0 && after > 0,
+            "{before} rows before, {after} after"
+        );
+        // The CIN census: the UPN current on 31 March, FormerUPN in some returns after
+        // the change (never before it), UN1 below school age.
+        let (mut with_former, mut without_former) = (0, 0);
+        for year in AcademicYear::range(options.first_year, options.last_year) {
+            let reference = year.reference_date();
+            let path = dir
+                .path()
+                .join(format!("cin_census/cin_census_{}.xml", year.end_year()));
+            let by_id: std::collections::HashMap<&str, &Child> = population
+                .children
+                .iter()
+                .map(|child| (child.la_child_id.as_str(), child))
+                .collect();
+            for (id, upn, former) in cin_children(&path) {
+                let child = by_id[id.as_str()];
+                match upn {
+                    Some(upn) => assert_eq!(upn, child.upn_on(reference)),
+                    None => assert!(former.is_none()),
+                }
+                match (former, child.former_upn_on(reference)) {
+                    (Some(written), Some(former)) => {
+                        assert_eq!(written, former);
+                        with_former += 1;
+                    }
+                    (None, Some(_)) => without_former += 1,
+                    (Some(written), None) => panic!("{id}: FormerUPN {written} before a change"),
+                    (None, None) => {}
+                }
+            }
+        }
+        assert!(
+            with_former > 0 && without_former > 0,
+            "{with_former} CIN returns with FormerUPN, {without_former} without"
+        );
+        // Two ids: SSDA903 uses the care id in every table, the CIN census LAchildID.
+        let two_ids: Vec<&Child> = population
+            .children
+            .iter()
+            .filter(|child| child.care_child_id.is_some())
+            .collect();
+        let looked_after = population
+            .children
+            .iter()
+            .filter(|child| !child.care_episodes.is_empty())
+            .count();
+        assert!(
+            two_ids.len() * 5 > looked_after && two_ids.len() * 5 < looked_after * 2,
+            "{} of {looked_after} looked-after children have two ids",
+            two_ids.len()
+        );
+        let mut care_ids = std::collections::HashSet::new();
+        for year in AcademicYear::range(options.first_year, options.last_year) {
+            for table in ["header", "episodes"] {
+                let path = dir
+                    .path()
+                    .join(format!("ssda903/SSDA903_{}_{table}.csv", year.end_year()));
+                for row in read_rows(&path) {
+                    care_ids.insert(row["CHILD"].clone());
+                }
+            }
+            let path = dir
+                .path()
+                .join(format!("cin_census/cin_census_{}.xml", year.end_year()));
+            for (id, _, _) in cin_children(&path) {
+                assert!(!id.contains('L'), "{id} in the CIN census");
+            }
+        }
+        let written = two_ids
+            .iter()
+            .filter(|child| care_ids.contains(child.ssda903_id()))
+            .count();
+        assert!(written > 0, "no child with two ids in the SSDA903");
+        for child in &two_ids {
+            assert_ne!(child.ssda903_id(), child.la_child_id);
+            assert!(!care_ids.contains(&child.la_child_id));
         }
     }
 

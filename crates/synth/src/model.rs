@@ -241,6 +241,41 @@ pub struct Exclusion {
     pub reasons: Vec<&'static str>,
 }
 
+/// One KS2 test (reading, maths, grammar, punctuation and spelling): a scaled score, or
+/// a result code in its place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ks2Test {
+    /// Scaled score (80–120).
+    Score(u32),
+    /// No score, and why (the `ks2_test_result` code list): `A` absent, `B` working
+    /// below the standard of the test, `U` unable to access the test, `M` missing, `Q`
+    /// annulled for maladministration, `J` just arrived, not taking part.
+    Code(&'static str),
+}
+
+impl Ks2Test {
+    /// The scaled score, if the pupil has one.
+    pub fn score(self) -> Option<u32> {
+        match self {
+            Self::Score(score) => Some(score),
+            Self::Code(_) => None,
+        }
+    }
+
+    /// The result code, if the pupil has no score.
+    pub fn code(self) -> Option<&'static str> {
+        match self {
+            Self::Score(_) => None,
+            Self::Code(code) => Some(code),
+        }
+    }
+
+    /// A scaled score of 100 or more.
+    pub fn expected(self) -> bool {
+        self.score().is_some_and(|score| score >= 100)
+    }
+}
+
 /// Key stage 2 results.
 #[derive(Debug, Clone)]
 pub struct Ks2Result {
@@ -248,22 +283,22 @@ pub struct Ks2Result {
     pub year: AcademicYear,
     /// School (index).
     pub school: usize,
-    /// Reading scaled score (80–120).
-    pub reading: u32,
-    /// Maths scaled score.
-    pub maths: u32,
-    /// Grammar, punctuation and spelling scaled score.
-    pub gps: u32,
-    /// Writing teacher assessment (PKF/WTS/EXS/GDS).
+    /// Reading.
+    pub reading: Ks2Test,
+    /// Maths.
+    pub maths: Ks2Test,
+    /// Grammar, punctuation and spelling.
+    pub gps: Ks2Test,
+    /// Writing teacher assessment (PKF/WTS/EXS/GDS, or `A` absent, `D` disapplied).
     pub writing: &'static str,
-    /// Science teacher assessment (HNM/EXS).
+    /// Science teacher assessment (HNM/EXS, or `A` absent, `D` disapplied).
     pub science: &'static str,
 }
 
 impl Ks2Result {
     /// Met the expected standard in reading, writing and maths.
     pub fn rwm_expected(&self) -> bool {
-        self.reading >= 100 && self.maths >= 100 && matches!(self.writing, "EXS" | "GDS")
+        self.reading.expected() && self.maths.expected() && matches!(self.writing, "EXS" | "GDS")
     }
 }
 
@@ -274,14 +309,24 @@ pub struct Ks4Result {
     pub year: AcademicYear,
     /// School (index).
     pub school: usize,
-    /// Attainment 8 (0–90).
-    pub attainment8: f64,
-    /// Progress 8; `None` in years without one (domain.md §2).
+    /// Attainment 8 (0–90); `None` for a pupil with no qualifying entries (written
+    /// blank; they score 0 in the DfE measures).
+    pub attainment8: Option<f64>,
+    /// Progress 8; `None` in years without one (domain.md §2) and for a non-entrant.
     pub progress8: Option<f64>,
     /// English and maths grade 4 or above.
     pub english_maths_4: bool,
     /// English and maths grade 5 or above.
     pub english_maths_5: bool,
+    /// Entered every EBacc pillar.
+    pub ebacc_entry: bool,
+}
+
+impl Ks4Result {
+    /// The EBacc average point score as the register writes it (none for a non-entrant).
+    pub fn ebacc_aps(&self) -> Option<f64> {
+        self.attainment8.map(|attainment8| attainment8 / 10.5)
+    }
 }
 
 /// A spell of elective home education.
@@ -300,10 +345,19 @@ pub struct HomeEducation {
 pub struct Child {
     /// Position in [`Population::children`].
     pub index: usize,
-    /// LAchildID (also the SSDA903 CHILD id).
+    /// LAchildID (also the SSDA903 CHILD id unless [`Child::care_child_id`] is set).
     pub la_child_id: String,
-    /// Unique pupil number (valid, with check letter).
+    /// The SSDA903 `CHILD` id when the LA's care records know the child by another id
+    /// than the CIN census `LAchildID` (a child with two ids).
+    pub care_child_id: Option<String>,
+    /// Unique pupil number (valid, with check letter): from [`Child::upn_changed`] on,
+    /// if the UPN changed.
     pub upn: String,
+    /// The UPN before [`Child::upn_changed`] (a temporary UPN replaced by a permanent
+    /// one): valid, and distinct from every other UPN.
+    pub former_upn: Option<String>,
+    /// The day the UPN changed from [`Child::former_upn`] to [`Child::upn`].
+    pub upn_changed: Option<NaiveDate>,
     /// Surname.
     pub surname: String,
     /// Forename.
@@ -347,6 +401,37 @@ pub struct Child {
 }
 
 impl Child {
+    /// The UPN current on a day: the former UPN before the change, [`Child::upn`] on and
+    /// after it.
+    pub fn upn_on(&self, date: NaiveDate) -> &str {
+        match (&self.former_upn, self.upn_changed) {
+            (Some(former), Some(changed)) if date < changed => former,
+            _ => &self.upn,
+        }
+    }
+
+    /// The former UPN once it has been replaced by a day (the `formerupn` of a record
+    /// dated on or after the change).
+    pub fn former_upn_on(&self, date: NaiveDate) -> Option<&str> {
+        match (&self.former_upn, self.upn_changed) {
+            (Some(former), Some(changed)) if date >= changed => Some(former),
+            _ => None,
+        }
+    }
+
+    /// Every UPN the child has had: the former one first.
+    pub fn upns(&self) -> impl Iterator<Item = &str> {
+        self.former_upn
+            .as_deref()
+            .into_iter()
+            .chain([self.upn.as_str()])
+    }
+
+    /// The SSDA903 `CHILD` id.
+    pub fn ssda903_id(&self) -> &str {
+        self.care_child_id.as_deref().unwrap_or(&self.la_child_id)
+    }
+
     /// The census `enrolstatus` of an enrolment on a census day: `S` for a subsidiary
     /// registration, `M` for a main one while a subsidiary registration beside it is
     /// current on the day, `C` (single) otherwise (domain.md §2, dual registration).

@@ -259,6 +259,11 @@ pub fn generate(options: &SynthOptions) -> Population {
         let mut rng = child_rng(options.seed, child.index, 7);
         simulate_dual_registration(options, &mut rng, child, &schools);
     }
+    let child_count = children.len();
+    for child in &mut children {
+        let mut rng = child_rng(options.seed, child.index, 8);
+        simulate_identity(options, &mut rng, child, child_count);
+    }
     // Absence: pupils in a social-care group take their group's rate; the rest are
     // scaled, year by year, so that all pupils together meet the national figure.
     let mut propensity: Vec<Vec<(AcademicYear, f64)>> = Vec::with_capacity(children.len());
@@ -282,7 +287,8 @@ pub fn generate(options: &SynthOptions) -> Population {
         let mut rng = child_rng(options.seed, child.index, 5);
         simulate_exclusions(options, &mut rng, child);
         let mut rng = child_rng(options.seed, child.index, 6);
-        simulate_results(options, &mut rng, child);
+        let mut codes = child_rng(options.seed, child.index, 10);
+        simulate_results(options, &mut rng, &mut codes, child);
     }
     Population {
         la_code: options.la_code.clone(),
@@ -404,7 +410,10 @@ fn make_child(
     Child {
         index,
         la_child_id: format!("{}C{:07}", options.la_code, index + 1),
+        care_child_id: None,
         upn: make_upn(&la_part, index, birth_date),
+        former_upn: None,
+        upn_changed: None,
         surname: names::surname(rng),
         forename: names::forename(rng, sex),
         birth_date,
@@ -426,6 +435,56 @@ fn make_child(
         ks4: None,
         home_education: Vec::new(),
     }
+}
+
+/// A child's ids (issue 13): about 30% of children ever looked after are known to the
+/// SSDA903 by another id than their CIN `LAchildID` (`{la}L…` for `{la}C…`); about 1% of
+/// pupils, and 5% of children ever in need or looked after, change UPN (a temporary
+/// UPN replaced by a permanent one) on a day between two school census days they are
+/// on roll, so that the census sees them under both UPNs, the later rows carrying the
+/// former one in `formerupn` (which links the two). The former UPN comes from the same
+/// generator, numbered after every child (`child_count + index`), so it is distinct from
+/// every other UPN.
+fn simulate_identity(
+    options: &SynthOptions,
+    rng: &mut Generator,
+    child: &mut Child,
+    child_count: usize,
+) {
+    let looked_after = !child.care_episodes.is_empty();
+    if draw::chance(rng, 0.3) && looked_after {
+        child.care_child_id = Some(format!("{}L{:07}", options.la_code, child.index + 1));
+    }
+    let ever_in_need = looked_after || !child.cin_episodes.is_empty();
+    let changes = draw::chance(rng, if ever_in_need { 0.05 } else { 0.01 });
+    if !changes {
+        return;
+    }
+    let census_days: Vec<NaiveDate> = Census::completing(options.first_year, options.last_year)
+        .into_iter()
+        .map(Census::day)
+        .filter(|day| *day <= options.last_year.last_day())
+        .filter(|day| {
+            child
+                .enrolments
+                .iter()
+                .any(|enrolment| enrolment.on_roll_on(*day))
+        })
+        .collect();
+    let (Some(first), Some(last)) = (census_days.first(), census_days.last()) else {
+        return;
+    };
+    if first >= last {
+        return;
+    }
+    let changed = draw::date_between(rng, *first + Duration::days(1), *last);
+    let la_part = child.upn.get(1..4).unwrap_or(&options.la_code).to_string();
+    child.former_upn = Some(make_upn(
+        &la_part,
+        child_count + child.index,
+        child.birth_date,
+    ));
+    child.upn_changed = Some(changed);
 }
 
 /// A valid UPN: check letter, LA code, establishment, year of allocation, serial.
@@ -1437,7 +1496,22 @@ fn whole_year_exclusions(
 
 /// KS2 in year 6 and KS4 in year 11 (no KS2 tests in 2019/20 or 2020/21; no Progress 8
 /// in 2019/20, 2020/21 or 2024/25: domain.md §2).
-fn simulate_results(options: &SynthOptions, rng: &mut Generator, child: &mut Child) {
+///
+/// Result codes and non-entry are drawn from their own generator (`codes`), so the
+/// scores drawn are the same as without them. About 3.8% of pupils have a code in
+/// place of each test's score, more with disadvantage, SEN or social care (`A` absent
+/// 1%, `B` working below the standard 2%, `U` unable to access 0.3%, `M` missing 0.2%,
+/// `Q` annulled for maladministration 0.1%, `J` just arrived 0.2%: the
+/// `ks2_test_result` code list), and a writing or science TA is
+/// `A` (absent, 0.3%) or `D` (disapplied, 0.2%) as often. About 3% of pupils at the end
+/// of KS4 have no qualifying entries (more for looked-after and EHC-plan pupils); about
+/// 40% of entrants enter every EBacc pillar, fewer with lower attainment.
+fn simulate_results(
+    options: &SynthOptions,
+    rng: &mut Generator,
+    codes: &mut Generator,
+    child: &mut Child,
+) {
     let cohort = if child.birth_date.month() >= 9 {
         child.birth_date.year()
     } else {
@@ -1485,19 +1559,37 @@ fn simulate_results(options: &SynthOptions, rng: &mut Generator, child: &mut Chi
                 .clamp(80.0, 120.0) as u32
         };
         let writing_level = ability + draw::normal(rng, 0.0, 0.4);
+        let (reading, maths, gps) = (score(rng, 0.1), score(rng, 0.0), score(rng, 0.15));
+        let writing = match writing_level {
+            l if l > 0.9 => "GDS",
+            l if l > -0.55 => "EXS",
+            l if l > -2.2 => "WTS",
+            _ => "PKF",
+        };
+        let science = if writing_level > -0.7 { "EXS" } else { "HNM" };
+        // More codes with disadvantage, SEN and social care (mean weight about one).
+        let weight = (0.75 + 0.35 * disadvantage.max(0.0))
+            * match child.sen {
+                SenProvision::EhcPlan => 3.0,
+                SenProvision::Support => 1.4,
+                SenProvision::None => 1.0,
+            }
+            * (1.0 + care6);
+        let mut test = |score: u32| match result_code(codes, KS2_TEST_CODES, weight) {
+            Some(code) => Ks2Test::Code(code),
+            None => Ks2Test::Score(score),
+        };
+        let (reading, maths, gps) = (test(reading), test(maths), test(gps));
+        let writing = result_code(codes, KS2_TA_CODES, weight).unwrap_or(writing);
+        let science = result_code(codes, KS2_TA_CODES, weight).unwrap_or(science);
         child.ks2 = Some(Ks2Result {
             year: year6,
             school,
-            reading: score(rng, 0.1),
-            maths: score(rng, 0.0),
-            gps: score(rng, 0.15),
-            writing: match writing_level {
-                l if l > 0.9 => "GDS",
-                l if l > -0.55 => "EXS",
-                l if l > -2.2 => "WTS",
-                _ => "PKF",
-            },
-            science: if writing_level > -0.7 { "EXS" } else { "HNM" },
+            reading,
+            maths,
+            gps,
+            writing,
+            science,
         });
     }
     if in_range(year11)
@@ -1509,13 +1601,80 @@ fn simulate_results(options: &SynthOptions, rng: &mut Generator, child: &mut Chi
         let attainment8 = (attainment8 * 100.0).round() / 100.0;
         let progress8 = (!matches!(year11.start_year(), 2019 | 2020 | 2024))
             .then(|| ((ability * 0.9 + draw::normal(rng, 0.0, 0.6)) * 100.0).round() / 100.0);
-        child.ks4 = Some(Ks4Result {
-            year: year11,
-            school,
-            attainment8,
-            progress8,
-            english_maths_4: attainment8 + draw::normal(rng, 0.0, 6.0) >= 42.0,
-            english_maths_5: attainment8 + draw::normal(rng, 0.0, 6.0) >= 50.0,
+        let english_maths_4 = attainment8 + draw::normal(rng, 0.0, 6.0) >= 42.0;
+        let english_maths_5 = attainment8 + draw::normal(rng, 0.0, 6.0) >= 50.0;
+        let looked_after = matches!(
+            year_status(child, year11),
+            YearStatus::LookedAfter12Months | YearStatus::LookedAfterLess
+        );
+        let non_entry = 0.02
+            * (1.0 + 0.3 * disadvantage.max(0.0))
+            * match child.sen {
+                SenProvision::EhcPlan => 4.0,
+                SenProvision::Support => 1.3,
+                SenProvision::None => 1.0,
+            }
+            * if looked_after {
+                3.0
+            } else if care11 > 0.0 {
+                1.5
+            } else {
+                1.0
+            };
+        let entered = !draw::chance(codes, non_entry.min(0.5));
+        let ebacc_entry = entered && draw::chance(codes, logistic(-0.35 + 0.8 * ability));
+        child.ks4 = Some(if entered {
+            Ks4Result {
+                year: year11,
+                school,
+                attainment8: Some(attainment8),
+                progress8,
+                english_maths_4,
+                english_maths_5,
+                ebacc_entry,
+            }
+        } else {
+            Ks4Result {
+                year: year11,
+                school,
+                attainment8: None,
+                progress8: None,
+                english_maths_4: false,
+                english_maths_5: false,
+                ebacc_entry: false,
+            }
         });
     }
+}
+
+/// KS2 test result codes and their shares of pupils (domain.md §2, KS2).
+/// The codes are those of the `ks2_test_result` code list: `U` unable to access the
+/// test, `Q` result annulled for maladministration.
+const KS2_TEST_CODES: &[(&str, f64)] = &[
+    ("A", 0.01),
+    ("B", 0.02),
+    ("U", 0.003),
+    ("M", 0.002),
+    ("Q", 0.001),
+    ("J", 0.002),
+];
+
+/// KS2 teacher assessment codes besides the standards: absent, disapplied.
+const KS2_TA_CODES: &[(&str, f64)] = &[("A", 0.003), ("D", 0.002)];
+
+/// One draw: a code with its share times `weight`, or none.
+fn result_code(
+    rng: &mut Generator,
+    codes: &[(&'static str, f64)],
+    weight: f64,
+) -> Option<&'static str> {
+    let draw: f64 = rng.random();
+    let mut total = 0.0;
+    for (code, share) in codes {
+        total += share * weight;
+        if draw < total {
+            return Some(code);
+        }
+    }
+    None
 }

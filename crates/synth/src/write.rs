@@ -199,6 +199,15 @@ fn returned(date: Option<NaiveDate>, census_day: NaiveDate) -> Option<NaiveDate>
     known(date, census_day + chrono::Duration::days(RETURN_DAYS))
 }
 
+/// Whether a CIN census return records the former UPN of a child whose UPN changed:
+/// about half of them, fixed by (child, year) so the same seed writes the same files.
+fn records_former_upn(child: &Child, census_year: i32) -> bool {
+    hex_id(0xF0F0_5EED, &[child.index as u64, census_year as u64])
+        .bytes()
+        .last()
+        .is_some_and(|digit| digit % 2 == 0)
+}
+
 /// CIN census XML for the collection year ending 31 March of `year` (domain.md §5).
 fn write_cin_census(
     output: &mut Output,
@@ -253,7 +262,14 @@ fn write_cin_census(
             xml.leaf("LAchildID", &child.la_child_id)?;
             let school_age = child.birth_date.year() + 5 < census_year;
             if school_age {
-                xml.leaf("UPN", &child.upn)?;
+                xml.leaf("UPN", child.upn_on(reference))?;
+                // The former UPN of a child whose UPN changed by the reference date, in
+                // about half of those returns (an LA does not always record it).
+                if let Some(former) = child.former_upn_on(reference)
+                    && records_former_upn(child, census_year)
+                {
+                    xml.leaf("FormerUPN", former)?;
+                }
             } else {
                 xml.leaf("UPNunknown", "UN1")?;
             }
@@ -462,12 +478,12 @@ fn write_ssda903(
             (Sex::Female, true) => "F",
         };
         let upn = if child.birth_date.year() + 5 < collection_year {
-            child.upn.as_str()
+            child.upn_on(reference)
         } else {
             "UN1"
         };
         header.row([
-            child.la_child_id.as_str(),
+            child.ssda903_id(),
             sex,
             &ssda_date(child.birth_date),
             child.ethnicity,
@@ -492,7 +508,7 @@ fn write_ssda903(
                 ssda_date(episode.start)
             };
             episodes_file.row([
-                child.la_child_id.as_str(),
+                child.ssda903_id(),
                 &decom,
                 episode.reason_new_episode,
                 episode.legal_status,
@@ -782,7 +798,7 @@ fn write_school_census(
             let source_id = hex_id(census_key, &[u64::from(laestab)]);
             let table_id_value = &enrolment.mis_id;
             let year = AcademicYear::containing(day);
-            let mut upn = child.upn.clone();
+            let mut upn = child.upn_on(day).to_string();
             if output.plant(&pupil_name, "UPN check letter") {
                 // A wrong check letter: the next letter of the alphabet.
                 let wrong = if upn.starts_with('A') { 'B' } else { 'A' };
@@ -795,7 +811,7 @@ fn write_school_census(
                 child.surname.clone(),
                 child.forename.clone(),
                 upn,
-                String::new(),
+                child.former_upn_on(day).unwrap_or_default().to_string(),
                 if child.sex == Sex::Male { "M" } else { "F" }.to_string(),
                 census_date(enrolment.entry),
             ];
@@ -1045,6 +1061,9 @@ fn write_attainment(output: &mut Output, population: &Population) -> Result<(), 
             "KS2_WRITTA",
             "KS2_SCITA",
             "KS2_RWM_EXP",
+            "KS2_READRESULT",
+            "KS2_MATRESULT",
+            "KS2_GPSRESULT",
         ],
     )?;
     let mut ks4 = output.csv(
@@ -1059,38 +1078,44 @@ fn write_attainment(output: &mut Output, population: &Population) -> Result<(), 
             "L2BASICS_94",
             "L2BASICS_95",
             "EBACCAPS",
+            "EBACC_ENTRY",
         ],
     )?;
     let flag = |value: bool| if value { "1" } else { "0" };
+    let score = |test: Ks2Test| test.score().map(|s| s.to_string()).unwrap_or_default();
+    let code = |test: Ks2Test| test.code().unwrap_or_default();
+    let two_places = |value: Option<f64>| value.map(|v| format!("{v:.2}")).unwrap_or_default();
     for child in &population.children {
+        // The UPN current on the result's date, 31 July of the year.
         if let Some(result) = &child.ks2 {
             ks2.row([
-                child.upn.as_str(),
+                child.upn_on(result.year.last_day()),
                 &result.year.to_string(),
                 &population.la_code,
                 &population.schools[result.school].urn.to_string(),
-                &result.reading.to_string(),
-                &result.maths.to_string(),
-                &result.gps.to_string(),
+                &score(result.reading),
+                &score(result.maths),
+                &score(result.gps),
                 result.writing,
                 result.science,
                 flag(result.rwm_expected()),
+                code(result.reading),
+                code(result.maths),
+                code(result.gps),
             ])?;
         }
         if let Some(result) = &child.ks4 {
             ks4.row([
-                child.upn.as_str(),
+                child.upn_on(result.year.last_day()),
                 &result.year.to_string(),
                 &population.la_code,
                 &population.schools[result.school].urn.to_string(),
-                &format!("{:.2}", result.attainment8),
-                &result
-                    .progress8
-                    .map(|value| format!("{value:.2}"))
-                    .unwrap_or_default(),
+                &two_places(result.attainment8),
+                &two_places(result.progress8),
                 flag(result.english_maths_4),
                 flag(result.english_maths_5),
-                &format!("{:.2}", result.attainment8 / 10.5),
+                &two_places(result.ebacc_aps()),
+                flag(result.ebacc_entry),
             ])?;
         }
     }
@@ -1115,7 +1140,7 @@ fn write_home_education(output: &mut Output, population: &Population) -> Result<
     for child in &population.children {
         for spell in &child.home_education {
             register.row([
-                child.upn.as_str(),
+                child.upn_on(spell.start),
                 &child.surname,
                 &child.forename,
                 &ssda_date(child.birth_date),
