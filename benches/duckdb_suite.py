@@ -159,10 +159,13 @@ def compare(query, names, rows, cwsw_csv, show=5):
     # cwsw completes the matrix after the SQL: a group the returns do not support (or a
     # year not collected) is one all-`x` headline row, an empty supported group a row of
     # zeros. Set those aside on both sides; every other row must match.
-    year, group, pupils = (names.index(n) for n in ("academic_year", "social_care_group", "t_pupils"))
+    year, group = (names.index(n) for n in ("academic_year", "social_care_group"))
     # A zero row is one whose counts are all 0: exclusions can count pupils over no
     # pupil on the January roll (t_pupils 0), and such a row is the SQL's own.
     counts = [i for i, t in enumerate(kinds) if t in ("int32", "int64") and i != year]
+    # The count an all-`x` row shows x in: t_pupils, or a measure's first count
+    # (coverage's t_children).
+    pupils = names.index("t_pupils") if "t_pupils" in names else counts[0]
     completed = {(r[year], r[group]) for r in theirs if r[pupils] == "x"}
     theirs = [r for r in theirs if r[pupils] != "x" and any(r[i] not in ("0", "") for i in counts)]
     rows = [r for r in rows if (str(r[year]), r[group]) not in completed]

@@ -4,7 +4,7 @@
 -- table: person_ids
 -- once: true
 -- implements: "domain.md §1 (linking children to pupils: through every UPN the child's returns carry, so one pupil is in one of CINO, CPPO and CLA; a child first referred before school age is given a UPN later) and §5 (FormerUPN in the CIN census, formerupn in the school census)"
--- grain: one row per child id or pupil id that a return links to another id
+-- grain: one row per child id a return gives a UPN, and per pupil id linked to another pupil id
 -- numerator: not applicable (identity)
 -- denominator: not applicable (identity)
 -- parameters: {}
@@ -18,78 +18,56 @@
 -- and its UPN, a school census row's UPN and formerupn, over every collection year held
 -- (a UPN in a later return finds the child's pupil in the earlier years too). SSDA903
 -- `CHILD` and CIN `LAchildID` are the same child id when they are the same text, else
--- two ids that a shared UPN joins. A person is a connected set of ids, found by
--- following links until nothing new is reached; its key is the least pupil_id in it
--- (so every table keyed by pupil_id keeps its key for a pupil who never changed UPN),
--- or the least child_id when no return gave it a UPN: the same ids always make the
--- same key, whatever the order of the files. An id no return links to another is not
--- listed: it is a person of its own, keyed by itself (a pupil by its pupil_id; a child
--- without a UPN by its child_id, and without a pupil).
+-- two ids that a shared UPN joins. A person is a connected set of ids; its key is the
+-- least pupil_id in it (so every table keyed by pupil_id keeps its key for a pupil who
+-- never changed UPN): the same ids always make the same key, whatever the order of the
+-- files. A child no return gives a UPN is not listed: it is a person of its own, keyed
+-- by its child_id, without a pupil; so is a pupil linked to no other pupil, keyed by
+-- its own pupil_id.
 --
--- The search visits every pair of ids in a person (a person holds a handful of ids),
--- and `union` (not `union all`) stops it where the links go round in a circle.
+-- Every link joins a child to a pupil or a pupil to a pupil, so a person of more than
+-- one id holds a pupil, and only pupils need to be followed: a child's UPNs are joined
+-- to the least of them, and the search follows the pupil-to-pupil links (a former
+-- UPN, two UPNs of one child) until nothing new is reached, `union` (not `union all`)
+-- stopping it where links go round in a circle. Those links are few (a UPN change, a
+-- child with two UPNs), so the search stays small: seeded with every id it held all
+-- the pairs of 6M ids at national scale and ran out of a 4 GB memory limit. The links
+-- come from person_links.sql, a table: a recursive query's step runs again each round.
 
 with recursive
 
-links as (
-    -- Each link with the kinds of its two ids: '0' a pupil, '1' a child.
-    select child_id as one, '1' as one_kind, pupil_id as other, '0' as other_kind
-    from cin_children
-    where pupil_id is not null
-    union all
-    select child_id as one, '1' as one_kind, former_pupil_id as other, '0' as other_kind
-    from cin_children
-    where former_pupil_id is not null
-    union all
-    select child_id as one, '1' as one_kind, pupil_id as other, '0' as other_kind
-    from care_children
-    where pupil_id is not null
-    union all
-    select pupil_id as one, '0' as one_kind, former_pupil_id as other, '0' as other_kind
-    from pupil_terms
-    where former_pupil_id is not null
-),
-
 edges as (
-    -- Both directions, once each.
-    select distinct one, other
-    from (
-        select one, other from links
-        union all
-        select other, one from links
-    ) as both_ways
-),
-
-ids as (
-    -- Every id some link names. An id's label is its kind, a space and the id, so the
-    -- least label of a person is a pupil's when it has one.
-    select distinct id, kind
-    from (
-        select one as id, one_kind as kind from links
-        union all
-        select other, other_kind from links
-    ) as ends
+    select one, other
+    from person_links
+    where link = 'pupil'
 ),
 
 reached (id, label) as (
-    select id, concat(kind, ' ', id) from ids
+    select distinct one as id, one as label from edges
     union
     select edges.other, reached.label
     from reached
     inner join edges on edges.one = reached.id
 ),
 
-people as (
-    select id, min(label) as label
+pupil_people as (
+    select id, min(label) as person_id
     from reached
     group by id
 )
 
+select id, 'pupil' as kind, person_id, true as has_pupil
+from pupil_people
+union all
 select
-    people.id,
-    case when ids.kind = '0' then 'pupil' else 'child' end as kind,
-    split_part(people.label, ' ', 2) as person_id,
-    split_part(people.label, ' ', 1) = '0' as has_pupil
-from people
-inner join ids on ids.id = people.id
+    children.one as id,
+    'child' as kind,
+    coalesce(pupil_people.person_id, children.other) as person_id,
+    true as has_pupil
+from pupil_people
+right join (
+    select one, other
+    from person_links
+    where link = 'child'
+) as children on pupil_people.id = children.other
 -- No order: a table the cohorts and measures join.

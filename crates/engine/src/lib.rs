@@ -1348,10 +1348,11 @@ mod tests {
         assert!(at("cohort") < at("cohort_pupils"), "{order:?}");
         assert!(at("pupil_years") < at("cohort_pupils"), "{order:?}");
         // The persons of the whole run before every table keyed by them.
+        assert!(at("person_links") < at("person_ids"), "{order:?}");
         assert!(at("person_ids") < at("pupil_years"), "{order:?}");
         assert!(at("person_ids") < at("social_care_children"), "{order:?}");
         at("census_years");
-        assert_eq!(order.len(), 7, "{order:?}");
+        assert_eq!(order.len(), 8, "{order:?}");
     }
 
     #[test]
