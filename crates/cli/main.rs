@@ -58,9 +58,16 @@ enum Command {
         /// Seed: the same seed gives byte-identical files.
         #[arg(long, default_value_t = 2021)]
         seed: u64,
-        /// A planted effect, e.g. `attendance=+2pp` (children with a social worker, from 2021/22).
+        /// A planted effect, `attendance=+2pp` or `suspensions=-1.5pp`; applies to every
+        /// child in need at 31 March that year (CINO, CPPO, CLA), from 2021/22.
         #[arg(long)]
         effect: Vec<String>,
+        /// What the social-care groups' absence and suspensions follow: `national` (each
+        /// group's national series, whose gaps widen after 2021) or `parallel` (each
+        /// group's 2018/19 gap to all pupils held in every year, to test the size of a
+        /// difference-in-differences test).
+        #[arg(long, default_value = "national")]
+        baseline: String,
         /// Share of records written deliberately invalid (0 to 0.05).
         #[arg(long, default_value_t = 0.0)]
         invalid_rate: f64,
@@ -91,6 +98,23 @@ enum Command {
         /// LA code, if the inputs hold no CIN census.
         #[arg(long)]
         la: Option<String>,
+    },
+    /// Estimates, intervals and tests from the measures and the pupil-level rows a run
+    /// wrote: `estimates.parquet` and `estimates.csv`.
+    Stats {
+        /// Config file (default ./cwsw.toml if present): `measures`, `warehouse`,
+        /// `estimates` and `[stats.periods.MEASURE]` pre and post years.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Measures folder `cwsw run` wrote (default `measures`).
+        #[arg(long)]
+        measures: Option<PathBuf>,
+        /// Warehouse folder, holding the run's pupil-level rows (default `warehouse`).
+        #[arg(long)]
+        warehouse: Option<PathBuf>,
+        /// Folder for the estimates (default `estimates`).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Runs the cohort and measure queries over the warehouse.
     Run {
@@ -242,6 +266,7 @@ fn run(cli: Cli) -> Result<()> {
             let outputs = pipeline::demo(&out, pupils, seed, &mut progress)?;
             println!("report:     {}", outputs.report.display());
             println!("submission: {}", outputs.submission.display());
+            println!("estimates:  {}", outputs.estimates.display());
         }
         Command::Synth {
             out,
@@ -250,6 +275,7 @@ fn run(cli: Cli) -> Result<()> {
             la,
             seed,
             effect,
+            baseline,
             invalid_rate,
         } => {
             let years = parse_years(&years)?;
@@ -257,6 +283,7 @@ fn run(cli: Cli) -> Result<()> {
                 .iter()
                 .map(|text| cwsw_synth::Effect::parse(text))
                 .collect::<Result<Vec<_>, _>>()?;
+            let baseline = cwsw_synth::Baseline::parse(&baseline)?;
             let options = cwsw_synth::SynthOptions {
                 pupils,
                 first_year: years[0],
@@ -264,6 +291,7 @@ fn run(cli: Cli) -> Result<()> {
                 la_code: la,
                 seed,
                 effects,
+                baseline,
                 invalid_rate,
             };
             let written = pipeline::synth(&options, &out, &mut progress)?;
@@ -344,6 +372,34 @@ fn run(cli: Cli) -> Result<()> {
             println!("measures:   {}", out.display());
             for line in pipeline::incomplete_years(&results) {
                 println!("{line}");
+            }
+        }
+        Command::Stats {
+            config,
+            measures,
+            warehouse,
+            out,
+        } => {
+            let config = pipeline::Config::load(config.as_deref())?;
+            let request = cwsw_estimates::StatsRequest {
+                measures: measures
+                    .or(config.measures.clone())
+                    .unwrap_or_else(|| PathBuf::from("measures")),
+                warehouse: warehouse
+                    .or(config.warehouse.clone())
+                    .unwrap_or_else(|| PathBuf::from("warehouse")),
+                out: out
+                    .or(config.estimates.clone())
+                    .unwrap_or_else(|| PathBuf::from("estimates")),
+                periods: config.periods()?,
+            };
+            let summary = pipeline::stats(&request, &mut progress)?;
+            println!(
+                "estimates:  {}",
+                request.out.join("estimates.csv").display()
+            );
+            for finding in &summary.confirmatory_findings {
+                println!("confirmatory: {finding}");
             }
         }
         Command::Sql {

@@ -35,6 +35,7 @@ impl Progress {
 pub struct DemoOutputs {
     pub report: PathBuf,
     pub submission: PathBuf,
+    pub estimates: PathBuf,
 }
 
 pub fn synth(
@@ -353,6 +354,11 @@ pub struct Config {
     pub warehouse: Option<PathBuf>,
     /// Measures folder that `run` writes.
     pub measures: Option<PathBuf>,
+    /// Folder that `stats` writes the estimates into.
+    pub estimates: Option<PathBuf>,
+    /// The stats stage's settings (`[stats.periods.absence] pre = ["2018/19"]`).
+    #[serde(default)]
+    pub stats: StatsConfig,
     /// Academic years, `2018/19..2024/25`.
     pub years: Option<String>,
     /// Memory limit, `4G`.
@@ -364,7 +370,58 @@ pub struct Config {
     pub parameters: std::collections::BTreeMap<String, toml::Value>,
 }
 
+/// `[stats]` in `cwsw.toml`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatsConfig {
+    /// Per measure, the years before and since the role began that its difference in
+    /// differences compares, replacing the defaults of its query header.
+    #[serde(default)]
+    pub periods: std::collections::BTreeMap<String, PeriodsConfig>,
+}
+
+/// `[stats.periods.MEASURE]`: `pre = ["2018/19"]`, `post = ["2021/22", "2022/23"]`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeriodsConfig {
+    /// Years before the role began.
+    pub pre: Vec<String>,
+    /// Years since.
+    pub post: Vec<String>,
+}
+
 impl Config {
+    /// The DiD periods per measure, as EES time periods.
+    pub fn periods(&self) -> Result<std::collections::BTreeMap<String, cwsw_stats::Periods>> {
+        let parse = |measure: &str, years: &[String]| -> Result<Vec<i32>> {
+            years
+                .iter()
+                .map(|text| {
+                    AcademicYear::parse(text)
+                        .map(|year| year.time_period())
+                        .with_context(|| {
+                            format!("[stats.periods.{measure}]: `{text}` is not an academic year like 2018/19")
+                        })
+                })
+                .collect()
+        };
+        self.stats
+            .periods
+            .iter()
+            .map(|(measure, periods)| {
+                let pre = parse(measure, &periods.pre)?;
+                let post = parse(measure, &periods.post)?;
+                if pre.is_empty() || post.is_empty() {
+                    bail!("[stats.periods.{measure}]: give at least one pre and one post year");
+                }
+                if let Some(year) = pre.iter().find(|year| post.contains(year)) {
+                    bail!("[stats.periods.{measure}]: {year} is both a pre and a post year");
+                }
+                Ok((measure.clone(), cwsw_stats::Periods { pre, post }))
+            })
+            .collect()
+    }
+
     /// Reads a config file; a missing `./cwsw.toml` is an empty config, a named file
     /// that is missing is an error.
     pub fn load(path: Option<&Path>) -> Result<Self> {
@@ -399,6 +456,31 @@ impl Config {
             })
             .collect()
     }
+}
+
+/// `cwsw stats`: the estimates from the measures and the run's pupil-level rows.
+pub fn stats(
+    request: &cwsw_estimates::StatsRequest,
+    progress: &mut Progress,
+) -> Result<cwsw_estimates::StatsSummary> {
+    progress.stage(&format!(
+        "stats: {} and {} -> {}",
+        request.measures.display(),
+        request
+            .warehouse
+            .join(cwsw_estimates::PUPIL_TABLE)
+            .display(),
+        request.out.display()
+    ));
+    let started = Instant::now();
+    let summary = runtime()?.block_on(cwsw_estimates::stats(request))?;
+    progress.stage(&format!(
+        "stats: {} estimates, {} tests, in {:.2} s",
+        summary.rows,
+        summary.tests,
+        started.elapsed().as_secs_f64()
+    ));
+    Ok(summary)
 }
 
 pub fn publish(
@@ -506,6 +588,16 @@ pub fn demo(out: &Path, pupils: usize, seed: u64, progress: &mut Progress) -> Re
     for line in incomplete_years(&results) {
         progress.stage(&format!("run: {line}"));
     }
+    let estimates = out.join("estimates");
+    stats(
+        &cwsw_estimates::StatsRequest {
+            measures: measures.clone(),
+            warehouse: warehouse.clone(),
+            out: estimates.clone(),
+            periods: Default::default(),
+        },
+        progress,
+    )?;
     let absence = results
         .iter()
         .find(|result| result.header.name == "absence")
@@ -530,7 +622,11 @@ pub fn demo(out: &Path, pupils: usize, seed: u64, progress: &mut Progress) -> Re
     });
     std::fs::write(&report, html).with_context(|| format!("writing {}", report.display()))?;
     progress.stage(&format!("report: {}", report.display()));
-    Ok(DemoOutputs { report, submission })
+    Ok(DemoOutputs {
+        report,
+        submission,
+        estimates: estimates.join("estimates.csv"),
+    })
 }
 
 /// The `key_file` named in `./cwsw.toml`, if there is one: `key_file = "path"`.

@@ -7,7 +7,7 @@ fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it"));
     let root = manifest.join("../../queries");
     let mut files = Vec::new();
-    for sub in ["cohorts", "measures"] {
+    for sub in ["cohorts", "pupils", "measures"] {
         let folder = root.join(sub);
         println!("cargo:rerun-if-changed={}", folder.display());
         let Ok(entries) = std::fs::read_dir(&folder) else {

@@ -7,6 +7,14 @@
 -- denominator: possible sessions; pupils of compulsory school age with possible sessions
 -- not_collected: [201920]
 -- censuses: [spring, summer, autumn]
+-- research_question: RQ1 attendance
+-- did_years: {pre_until: 201819, post_from: 202122}
+-- indicators:
+--   pt_overall: {estimator: ratio, numerator: t_sess_overall, denominator: t_sess_possible, numerator_squared: sum_overall_squared, denominator_squared: sum_possible_squared, cross: sum_overall_possible, pupils: t_pupils, pupil_level: [sessions_overall, sessions_possible], confirmatory: true}
+--   pt_authorised: {estimator: ratio, numerator: t_sess_authorised, denominator: t_sess_possible, numerator_squared: sum_authorised_squared, denominator_squared: sum_possible_squared, cross: sum_authorised_possible, pupils: t_pupils, pupil_level: [sessions_authorised, sessions_possible]}
+--   pt_unauthorised: {estimator: ratio, numerator: t_sess_unauthorised, denominator: t_sess_possible, numerator_squared: sum_unauthorised_squared, denominator_squared: sum_possible_squared, cross: sum_unauthorised_possible, pupils: t_pupils, pupil_level: [sessions_unauthorised, sessions_possible]}
+--   pt_pupils_pa_10_exact: {estimator: proportion, numerator: t_pupils_pa_10_exact, denominator: t_pupils, pupil_level: [persistent, absence_pupil], confirmatory: true}
+--   pt_pupils_pa_50_exact: {estimator: proportion, numerator: t_pupils_pa_50_exact, denominator: t_pupils, pupil_level: [severe, absence_pupil]}
 -- parameters:
 --   academic_year: int32, the academic year as EES time_period (202122)
 -- output:

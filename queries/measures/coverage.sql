@@ -5,6 +5,9 @@
 -- grain: one row per academic year and social care group (Total breakdowns only, since a child with no school record has no school characteristics)
 -- numerator: children matched to a pupil on the school census that year; children with no UPN in any return; children whose UPN the census does not hold that year
 -- denominator: children in the group (persons, persons.sql); pupils for All pupils comparison and Never CIN, which come from the census and are all matched
+-- research_question: RQ5 visibility
+-- indicators:
+--   pt_matched: {estimator: proportion, numerator: t_matched, denominator: t_children, gap: false}
 -- parameters:
 --   academic_year: int32, the academic year as EES time_period (202122)
 -- output:

@@ -5,6 +5,9 @@
 -- grain: one row per academic year, social care group and breakdown (Total, or one of phase_type_grouping, sex, sen_provision, year_group)
 -- numerator: pupils who began elective home education during the academic year
 -- denominator: pupils in the group on a school census in the year
+-- research_question: RQ5 visibility
+-- indicators:
+--   pt_ehe_moves: {estimator: proportion, numerator: t_ehe_moves, denominator: t_pupils}
 -- parameters:
 --   academic_year: int32, the academic year as EES time_period (202122)
 --   year_start: date, 1 August starting the academic year (the year exclusions and census terms use)

@@ -7,6 +7,11 @@
 -- denominator: pupils in the group on roll at the spring census
 -- estimator: ratio (the numerator counts pupils outside the denominator, excluded in the autumn and off roll by January or joined after January), not a proportion
 -- censuses: [summer, autumn, next spring]
+-- research_question: RQ2 exclusions
+-- did_years: {pre_until: 201819, post_from: 202122}
+-- indicators:
+--   pt_perm_excl: {estimator: ratio, numerator: t_perm_excl, denominator: t_pupils, cross: t_perm_excl_on_roll, binary: true, pupil_level: [permanently_excluded, on_spring_roll], confirmatory: true}
+--   pt_one_plus_sus: {estimator: ratio, numerator: t_one_plus_sus, denominator: t_pupils, cross: t_one_plus_sus_on_roll, binary: true, pupil_level: [suspended, on_spring_roll], confirmatory: true}
 -- parameters:
 --   academic_year: int32, the academic year as EES time_period (202122)
 -- output:
@@ -23,6 +28,8 @@
 --   pt_perm_excl: float64, permanently excluded pupils per 100 pupils on the spring census roll
 --   pt_one_plus_sus: float64, pupils with one or more suspensions per 100 pupils on the spring census roll
 --   sum_suspensions_squared: float64, sum over pupils of their suspensions squared
+--   t_perm_excl_on_roll: int64, of t_perm_excl, those on the spring census roll (the ratio estimator's sum of numerator times denominator)
+--   t_one_plus_sus_on_roll: int64, of t_one_plus_sus, those on the spring census roll
 --
 -- Exclusions belong to the academic year of their start date (extract sets
 -- academic_year), whichever census carried them; FIXD is the code suspensions had
@@ -36,33 +43,11 @@
 
 with
 
-aliases as (
-    -- Pupil ids that are not their person's key (persons.sql).
-    select id, person_id
-    from person_ids
-    where kind = 'pupil'
-      and id <> person_id
-),
-
-pupil_exclusions as (
-    -- Per person: exclusions under a pupil's former UPN are the person's (persons.sql).
-    -- Extract de-duplicates an exclusion two censuses carry (pupil, start date,
-    -- category; domain.md §5) under one UPN; a pupil whose UPN changed between those
-    -- censuses has it under both, so it is de-duplicated again per person here.
-    select
-        pupil_id,
-        max(case when category = 'PERM' then 1 else 0 end) as permanent,
-        sum(case when category in ('FIXD', 'SUSP') then 1 else 0 end) as suspensions
-    from (
-        select distinct
-            coalesce(aliases.person_id, exclusions.pupil_id) as pupil_id,
-            exclusions.start_date,
-            exclusions.category
-        from aliases
-        right join exclusions on aliases.id = exclusions.pupil_id
-        where exclusions.academic_year = $academic_year
-    ) as person_exclusions
-    group by pupil_id
+excluded as (
+    -- Each person's exclusions of the year (pupil_exclusions.sql).
+    select pupil_id, permanent, suspensions
+    from pupil_exclusions
+    where academic_year = $academic_year
 ),
 
 members as (
@@ -82,14 +67,14 @@ pupils as (
         members.sen_provision,
         members.year_group,
         case when members.on_spring_census then 1 else 0 end as on_roll,
-        coalesce(pupil_exclusions.permanent, 0) as permanent,
-        case when coalesce(pupil_exclusions.suspensions, 0) > 0 then 1 else 0 end as suspended,
-        coalesce(pupil_exclusions.suspensions, 0) as suspensions
+        coalesce(excluded.permanent, 0) as permanent,
+        case when coalesce(excluded.suspensions, 0) > 0 then 1 else 0 end as suspended,
+        coalesce(excluded.suspensions, 0) as suspensions
     -- The excluded pupils, the smaller side, first: DataFusion builds a hash join's table
     -- from its left input.
-    from pupil_exclusions
-    right join members on pupil_exclusions.pupil_id = members.pupil_id
-    where members.on_spring_census or pupil_exclusions.pupil_id is not null
+    from excluded
+    right join members on excluded.pupil_id = members.pupil_id
+    where members.on_spring_census or excluded.pupil_id is not null
 ),
 
 cells as (
@@ -105,7 +90,9 @@ cells as (
         sum(permanent) as t_perm_excl,
         sum(suspended) as t_one_plus_sus,
         sum(suspensions) as t_suspensions,
-        sum(cast(suspensions as double) * suspensions) as sum_suspensions_squared
+        sum(cast(suspensions as double) * suspensions) as sum_suspensions_squared,
+        sum(permanent * on_roll) as t_perm_excl_on_roll,
+        sum(suspended * on_roll) as t_one_plus_sus_on_roll
     from pupils
     group by social_care_group, phase_type_grouping, sex, sen_provision, year_group
 ),
@@ -121,7 +108,9 @@ final as (
         sum(t_perm_excl) as t_perm_excl,
         sum(t_one_plus_sus) as t_one_plus_sus,
         sum(t_suspensions) as t_suspensions,
-        sum(sum_suspensions_squared) as sum_suspensions_squared
+        sum(sum_suspensions_squared) as sum_suspensions_squared,
+        sum(t_perm_excl_on_roll) as t_perm_excl_on_roll,
+        sum(t_one_plus_sus_on_roll) as t_one_plus_sus_on_roll
     from cells
     group by grouping sets (
         (social_care_group),
@@ -146,6 +135,8 @@ select
     -- No pupil on the January roll: no rate (z), though the numerator may not be 0.
     100 * cast(t_perm_excl as double) / nullif(t_pupils, 0) as pt_perm_excl,
     100 * cast(t_one_plus_sus as double) / nullif(t_pupils, 0) as pt_one_plus_sus,
-    sum_suspensions_squared
+    sum_suspensions_squared,
+    t_perm_excl_on_roll,
+    t_one_plus_sus_on_roll
 from final
 order by social_care_group, phase_type_grouping, sex, sen_provision, year_group

@@ -6,6 +6,9 @@
 -- numerator: pupils eligible for free school meals on the spring census day
 -- denominator: pupils in the group on roll at the spring census
 -- censuses: [spring]
+-- research_question: RQ4 needs
+-- indicators:
+--   pt_FSM_eligible: {estimator: proportion, numerator: t_FSM_eligible, denominator: t_pupils}
 -- parameters:
 --   academic_year: int32, the academic year as EES time_period (202122)
 -- output:

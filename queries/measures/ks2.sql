@@ -6,6 +6,15 @@
 -- numerator: pupils at the expected standard in each subject, and in reading, writing and maths together
 -- denominator: per subject, the group's pupils with a KS2 result that year eligible for it (eligible pupils); for RWM, eligible in all three
 -- not_collected: [201920, 202021]
+-- research_question: RQ3 attainment
+-- did_years: {pre_until: 201819, post_from: 202122}
+-- indicators:
+--   pt_read_met_expected_standard: {estimator: proportion, numerator: t_read_met_expected_standard, denominator: t_read_eligible_pupils}
+--   pt_writta_met_expected_standard: {estimator: proportion, numerator: t_writta_met_expected_standard, denominator: t_writta_eligible_pupils}
+--   pt_mat_met_expected_standard: {estimator: proportion, numerator: t_mat_met_expected_standard, denominator: t_mat_eligible_pupils}
+--   pt_rwm_met_expected_standard: {estimator: proportion, numerator: t_rwm_met_expected_standard, denominator: t_rwm_eligible_pupils, pupil_level: [ks2_rwm_met, ks2_rwm_eligible]}
+--   pt_gps_met_expected_standard: {estimator: proportion, numerator: t_gps_met_expected_standard, denominator: t_gps_eligible_pupils}
+--   pt_scita_met_expected_standard: {estimator: proportion, numerator: t_scita_met_expected_standard, denominator: t_scita_eligible_pupils}
 -- parameters:
 --   academic_year: int32, the academic year as EES time_period (202122)
 -- output:
@@ -46,68 +55,11 @@
 
 with
 
-aliases as (
-    -- Pupil ids that are not their person's key (persons.sql).
-    select id, person_id
-    from person_ids
-    where kind = 'pupil'
-      and id <> person_id
-),
-
 results as (
-    -- One result per pupil: should a pupil have several rows (results from two LAs), the
-    -- row first by LA then URN (nulls last), then by its results, so the choice never
-    -- depends on file order. It is chosen as the least of one key per row, an aggregate:
-    -- row_number() over every pupil took DataFusion 1.8 s of CPU a national year, spent
-    -- on 650k one-row partitions. The URN is padded so that it sorts as a number.
-    select
-        pupil_id,
-        -- Per subject: 1 met, 0 not met, null not eligible.
-        cast(nullif(split_part(record, ' ', 3), '-') as int) as reading,
-        cast(nullif(split_part(record, ' ', 4), '-') as int) as writing,
-        cast(nullif(split_part(record, ' ', 5), '-') as int) as maths,
-        cast(nullif(split_part(record, ' ', 6), '-') as int) as gps,
-        cast(nullif(split_part(record, ' ', 7), '-') as int) as science
-    from (
-        select
-            coalesce(aliases.person_id, ks2_attainment.pupil_id) as pupil_id,
-            -- No argument is null (Spark's concat would be null if one were); '-' is
-            -- not eligible.
-            min(concat(
-                coalesce(la_code, '~'), ' ',
-                coalesce(lpad(cast(urn as string), 10, '0'), '~'), ' ',
-                case
-                    when reading_score >= 100 then '1'
-                    when reading_result in ('L', 'M') then '-'
-                    else '0'
-                end, ' ',
-                case
-                    when writing_ta in ('EXS', 'GDS') then '1'
-                    when writing_ta in ('L', 'F', 'P') then '-'
-                    else '0'
-                end, ' ',
-                case
-                    when maths_score >= 100 then '1'
-                    when maths_result in ('L', 'M') then '-'
-                    else '0'
-                end, ' ',
-                case
-                    when gps_score >= 100 then '1'
-                    when gps_result in ('L', 'M') then '-'
-                    else '0'
-                end, ' ',
-                case
-                    when science_ta = 'EXS' then '1'
-                    when science_ta in ('L', 'F', 'P') then '-'
-                    else '0'
-                end
-            )) as record
-        -- Results under a pupil's former UPN are the person's (persons.sql).
-        from aliases
-        right join ks2_attainment on aliases.id = ks2_attainment.pupil_id
-        where ks2_attainment.academic_year = $academic_year
-        group by coalesce(aliases.person_id, ks2_attainment.pupil_id)
-    ) as keys
+    -- One result per person (ks2_results.sql, which chooses it).
+    select pupil_id, reading, writing, maths, gps, science
+    from ks2_results
+    where academic_year = $academic_year
 ),
 
 pupils as (

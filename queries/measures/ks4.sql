@@ -10,6 +10,15 @@
 --   sum_p8score: [201920, 202021, 202425]
 --   sum_p8score_squared: [201920, 202021, 202425]
 --   avg_p8score: [201920, 202021, 202425]
+-- research_question: RQ3 attainment
+-- did_years: {pre_until: 201819, post_from: 202223}
+-- indicators:
+--   avg_att8: {estimator: mean, numerator: sum_att8, denominator: t_pupils, numerator_squared: sum_att8_squared, pupil_level: [attainment8, ks4_pupil]}
+--   avg_p8score: {estimator: progress8, numerator: sum_p8score, denominator: t_p8_pupils, pupil_level: [p8score, p8_pupil]}
+--   pt_l2basics_94: {estimator: proportion, numerator: t_l2basics_94, denominator: t_pupils, pupil_level: [l2basics_94, ks4_pupil]}
+--   pt_l2basics_95: {estimator: proportion, numerator: t_l2basics_95, denominator: t_pupils}
+--   avg_ebaccaps: {estimator: mean, numerator: sum_ebaccaps, denominator: t_pupils, numerator_squared: sum_ebaccaps_squared}
+--   pt_ebacc_e_ptq_ee: {estimator: proportion, numerator: t_ebacc_e_ptq_ee, denominator: t_pupils}
 -- parameters:
 --   academic_year: int32, the academic year as EES time_period (202122)
 -- output:
@@ -34,56 +43,18 @@
 --   pt_l2basics_95: float64, % of pupils at the end of KS4
 --   t_ebaccaps_pupils: int64, pupils with an EBacc average point score
 --   sum_ebaccaps: float64, sum of EBacc average point scores, 0 for a pupil with none
+--   sum_ebaccaps_squared: float64, sum of EBacc average point scores squared
 --   avg_ebaccaps: float64, average EBacc average point score over every pupil at the end of KS4
 --   t_ebacc_e_ptq_ee: int64, pupils entering every EBacc pillar (null count in a year whose file has no EBACC_ENTRY)
 --   pt_ebacc_e_ptq_ee: float64, % of pupils at the end of KS4 entering the EBacc
 
 with
 
-aliases as (
-    -- Pupil ids that are not their person's key (persons.sql).
-    select id, person_id
-    from person_ids
-    where kind = 'pupil'
-      and id <> person_id
-),
-
 results as (
-    -- One result per pupil: should a pupil have several rows (results from two LAs), the
-    -- row first by LA then URN (nulls last), then by its results, so the choice never
-    -- depends on file order. It is chosen as the least of one key per row, an aggregate:
-    -- row_number() over every pupil took DataFusion 1.8 s of CPU a national year, spent
-    -- on 650k one-row partitions. The URN is padded so that it sorts as a number; a
-    -- score goes into the key as text and comes back unchanged (the shortest text that
-    -- reads back as the same double, in DataFusion, DuckDB and Spark alike).
-    select
-        pupil_id,
-        cast(nullif(split_part(record, ' ', 3), '') as double) as attainment8,
-        cast(nullif(split_part(record, ' ', 4), '') as double) as progress8,
-        cast(split_part(record, ' ', 5) as int) as basics_4,
-        cast(split_part(record, ' ', 6) as int) as basics_5,
-        cast(nullif(split_part(record, ' ', 7), '') as double) as ebacc_aps,
-        cast(nullif(split_part(record, ' ', 8), '') as int) as ebacc_entered
-    from (
-        select
-            coalesce(aliases.person_id, ks4_attainment.pupil_id) as pupil_id,
-            -- No argument is null (Spark's concat would be null if one were).
-            min(concat(
-                coalesce(la_code, '~'), ' ',
-                coalesce(lpad(cast(urn as string), 10, '0'), '~'), ' ',
-                coalesce(cast(attainment8 as string), ''), ' ',
-                coalesce(cast(progress8 as string), ''), ' ',
-                case when english_maths_4 then '1' else '0' end, ' ',
-                case when english_maths_5 then '1' else '0' end, ' ',
-                coalesce(cast(ebacc_aps as string), ''), ' ',
-                case when ebacc_entered then '1' when not ebacc_entered then '0' else '' end
-            )) as record
-        -- Results under a pupil's former UPN are the person's (persons.sql).
-        from aliases
-        right join ks4_attainment on aliases.id = ks4_attainment.pupil_id
-        where ks4_attainment.academic_year = $academic_year
-        group by coalesce(aliases.person_id, ks4_attainment.pupil_id)
-    ) as keys
+    -- One result per person (ks4_results.sql, which chooses it).
+    select pupil_id, attainment8, progress8, basics_4, basics_5, ebacc_aps, ebacc_entered
+    from ks4_results
+    where academic_year = $academic_year
 ),
 
 pupils as (
@@ -129,6 +100,7 @@ cells as (
         sum(basics_5) as t_l2basics_95,
         count(ebacc_aps) as t_ebaccaps_pupils,
         sum(coalesce(ebacc_aps, 0)) as sum_ebaccaps,
+        sum(coalesce(ebacc_aps * ebacc_aps, 0)) as sum_ebaccaps_squared,
         sum(ebacc_entered) as t_ebacc_e_ptq_ee
     from pupils
     group by social_care_group, phase_type_grouping, sex, sen_provision, year_group
@@ -152,6 +124,7 @@ final as (
         sum(t_l2basics_95) as t_l2basics_95,
         sum(t_ebaccaps_pupils) as t_ebaccaps_pupils,
         sum(sum_ebaccaps) as sum_ebaccaps,
+        sum(sum_ebaccaps_squared) as sum_ebaccaps_squared,
         sum(t_ebacc_e_ptq_ee) as t_ebacc_e_ptq_ee
     from cells
     group by grouping sets (
@@ -185,6 +158,7 @@ select
     100 * cast(t_l2basics_95 as double) / t_pupils as pt_l2basics_95,
     t_ebaccaps_pupils,
     sum_ebaccaps,
+    sum_ebaccaps_squared,
     sum_ebaccaps / nullif(t_pupils, 0) as avg_ebaccaps,
     t_ebacc_e_ptq_ee,
     100 * cast(t_ebacc_e_ptq_ee as double) / nullif(t_pupils, 0) as pt_ebacc_e_ptq_ee

@@ -6,6 +6,12 @@
 -- numerator: pupils with SEN, on SEN support, with an EHC plan, with no identified SEN; pupils with SEN whose primary need is SEMH
 -- denominator: pupils in the group on roll at the spring census; for SEMH, those of them with SEN
 -- censuses: [spring]
+-- research_question: RQ4 needs
+-- indicators:
+--   pt_all_SEN: {estimator: proportion, numerator: t_all_SEN, denominator: t_pupils}
+--   pt_SEN_support: {estimator: proportion, numerator: t_SEN_support, denominator: t_pupils}
+--   pt_statement_or_EHC_plan: {estimator: proportion, numerator: t_statement_or_EHC_plan, denominator: t_pupils}
+--   pt_SEMH: {estimator: proportion, numerator: t_SEMH, denominator: t_all_SEN}
 -- parameters:
 --   academic_year: int32, the academic year as EES time_period (202122)
 -- output:

@@ -15,6 +15,7 @@
 //! ```
 
 mod academic_year;
+pub mod groups;
 mod lookback;
 mod markdown;
 mod model;

@@ -24,7 +24,10 @@ pub use coverage::{
     CENSUS_NEEDS, MeasureYear, measure_years, measure_years_batch, measure_years_schema,
 };
 pub use datafusion::scalar::ScalarValue;
-pub use query::{Declared, EMBEDDED_QUERIES, Query, QueryHeader, QueryKind, QuerySet};
+pub use query::{
+    Declared, DidYears, EMBEDDED_QUERIES, Estimator, Indicator, QUERY_FOLDERS, Query, QueryHeader,
+    QueryKind, QuerySet, RESEARCH_QUESTIONS,
+};
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -319,6 +322,8 @@ pub struct Engine {
     context: SessionContext,
     queries: QuerySet,
     work: WorkDir,
+    /// The warehouse folder, where a run writes the pupil-level tables.
+    warehouse: Option<PathBuf>,
 }
 
 /// A private folder for the cohort tables of a run (row-level, pseudonymised), removed
@@ -432,6 +437,14 @@ impl Engine {
                     source,
                 })?
                 .path();
+            // A hidden folder is a pupil-level table still being written (or left by a
+            // killed run), never a table.
+            if path
+                .file_name()
+                .is_some_and(|name| name.to_string_lossy().starts_with('.'))
+            {
+                continue;
+            }
             let is_table = if path.is_dir() {
                 std::fs::read_dir(&path).is_ok_and(|mut parts| {
                     parts.any(|part| {
@@ -470,6 +483,7 @@ impl Engine {
             context,
             queries,
             work,
+            warehouse: Some(warehouse.to_path_buf()),
         })
     }
 
@@ -479,6 +493,7 @@ impl Engine {
             context,
             queries,
             work: WorkDir::new(None)?,
+            warehouse: None,
         })
     }
 
@@ -858,6 +873,8 @@ impl Engine {
             measures.push(result);
             timings.push(timing.stop());
         }
+        self.write_pupil_tables(years, overrides, progress, &mut timings)
+            .await?;
         // Beside cohort_groups, for ad-hoc SQL: which censuses each measure's years had.
         let coverage: Vec<MeasureYear> = measures
             .iter()
@@ -873,6 +890,90 @@ impl Engine {
             .register_table("measure_years", Arc::new(table))
             .map_err(query_error("measure_years"))?;
         Ok(RunOutput { measures, timings })
+    }
+
+    /// Runs each pupil-level query (`kind: pupil`) for every year and writes its table
+    /// into the warehouse folder (`<warehouse>/<table>/part-<year>.parquet`): personal
+    /// data, kept with the warehouse and never beside the measures. Written to a hidden
+    /// folder first and renamed into place, so a killed run leaves the previous table or
+    /// none, never part of one. Without a warehouse folder (the `.slt` harness), nothing.
+    async fn write_pupil_tables(
+        &self,
+        years: &[AcademicYear],
+        overrides: &[(String, String)],
+        progress: &mut dyn FnMut(&str),
+        timings: &mut Vec<QueryTiming>,
+    ) -> Result<(), EngineError> {
+        let Some(warehouse) = &self.warehouse else {
+            return Ok(());
+        };
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| EngineError::Io { path, source }
+        };
+        for query in self.queries.pupils() {
+            let name = &query.header.name;
+            let table = &query.header.table;
+            let timing = Timer::start(name);
+            let staging = warehouse.join(format!(".{table}.partial"));
+            if staging.exists() {
+                std::fs::remove_dir_all(&staging).map_err(io(&staging))?;
+            }
+            std::fs::create_dir_all(&staging).map_err(io(&staging))?;
+            let schema = declared_schema(&query.header);
+            for year in years {
+                progress(&format!("pupil-level {name} {year}"));
+                let values = self.parameters(*year, overrides)?;
+                let frame = self.frame(query, &borrow(&values)).await?;
+                check_schema(name, &schema, frame.schema().as_arrow())?;
+                let part = staging.join(format!("part-{}.parquet", year.time_period()));
+                frame
+                    .write_parquet(
+                        &part.to_string_lossy(),
+                        DataFrameWriteOptions::new().with_single_file_output(true),
+                        Some(work_table_options()),
+                    )
+                    .await
+                    .map_err(query_error(name))?;
+            }
+            let target = warehouse.join(table);
+            if target.exists() {
+                std::fs::remove_dir_all(&target).map_err(io(&target))?;
+            }
+            std::fs::rename(&staging, &target).map_err(io(&target))?;
+            timings.push(timing.stop());
+        }
+        Ok(())
+    }
+
+    /// Every row of a Parquet file or folder of parts (the measures a run wrote, a
+    /// pupil-level table), as the stats stage reads them, sorted by the columns named
+    /// (none: in file order): only the engine reads Parquet through DataFusion.
+    pub async fn read_parquet(
+        &self,
+        path: &Path,
+        sort: &[&str],
+    ) -> Result<Vec<RecordBatch>, EngineError> {
+        let mut location = path.to_string_lossy().to_string();
+        if path.is_dir() && !location.ends_with('/') {
+            location.push('/');
+        }
+        let name = path.display().to_string();
+        let mut frame = self
+            .context
+            .read_parquet(location, datafusion::prelude::ParquetReadOptions::default())
+            .await
+            .map_err(query_error(&name))?;
+        if !sort.is_empty() {
+            frame = frame
+                .sort(
+                    sort.iter()
+                        .map(|column| datafusion::prelude::col(*column).sort(true, true))
+                        .collect(),
+                )
+                .map_err(query_error(&name))?;
+        }
+        frame.collect().await.map_err(query_error(&name))
     }
 
     /// The plan of one query for one year (`EXPLAIN`, or `EXPLAIN ANALYZE` when

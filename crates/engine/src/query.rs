@@ -17,8 +17,85 @@ pub enum QueryKind {
     /// Defines group membership or a per-pupil table; the union of every year's result
     /// is registered as the table its header names (`cohort` unless it says otherwise).
     Cohort,
+    /// Per-pupil rows the stats stage fits (`pupil_outcomes`): made per year after the
+    /// cohort tables and written into the warehouse folder, never into `measures/`.
+    Pupil,
     /// Aggregates over the cohort.
     Measure,
+}
+
+/// How a measure's indicator relates its counts, so that the stats stage can give it an
+/// interval and compare groups (the `indicators:` block of a measure's header).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Estimator {
+    /// Pupils meeting a condition over pupils: Wilson.
+    Proportion,
+    /// A ratio of per-pupil sums (sessions; or pupils, when the numerator counts pupils
+    /// outside the denominator): the ratio estimator.
+    Ratio,
+    /// A mean score over pupils: t.
+    Mean,
+    /// Progress 8: DfE's interval with the national standard deviation.
+    Progress8,
+}
+
+/// One published figure of a measure, described as data: which counts it derives from.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Indicator {
+    /// The output column holding the figure (`pt_overall`), filled in from the key.
+    #[serde(skip)]
+    pub column: String,
+    /// How it is estimated.
+    pub estimator: Estimator,
+    /// The count or sum it is the numerator of (`t_sess_overall`; for a mean, the sum).
+    pub numerator: String,
+    /// The count it is over (`t_sess_possible`; for a mean, its pupils).
+    pub denominator: String,
+    /// Ratio: Σ numerator² per pupil; mean: Σ score².
+    #[serde(default)]
+    pub numerator_squared: Option<String>,
+    /// Ratio: Σ denominator² per pupil.
+    #[serde(default)]
+    pub denominator_squared: Option<String>,
+    /// Ratio: Σ numerator × denominator per pupil.
+    #[serde(default)]
+    pub cross: Option<String>,
+    /// Ratio: the pupils it is over (clusters), when not derivable.
+    #[serde(default)]
+    pub pupils: Option<String>,
+    /// Ratio of 0/1 per-pupil values (exclusions): Σa² = Σa, Σp² = Σp and the pupils are
+    /// Σa + Σp − Σap.
+    #[serde(default)]
+    pub binary: bool,
+    /// The per-pupil numerator and denominator columns of `pupil_outcomes` for the
+    /// difference in differences and the event study; none, no pupil-level fit.
+    #[serde(default)]
+    pub pupil_level: Option<[String; 2]>,
+    /// Its difference in differences for CINO, CPPO and CLA 12 months is in the small
+    /// confirmatory family.
+    #[serde(default)]
+    pub confirmatory: bool,
+    /// Compared between groups (no gap for coverage, which describes the data).
+    #[serde(default = "yes")]
+    pub gap: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The years a measure's difference in differences compares, by default: every year
+/// held up to `pre_until` against every year from `post_from`, which respect the series'
+/// breaks (domain.md §2, x years; COVID).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DidYears {
+    /// Last year before the role (EES time_period, 201819).
+    pub pre_until: i32,
+    /// First year since (202122).
+    pub post_from: i32,
 }
 
 /// A declared column or parameter: name, type, meaning.
@@ -69,6 +146,12 @@ pub struct QueryHeader {
     /// For a measure: how its rates relate their counts (`ratio` when the numerator can
     /// count pupils outside the denominator), for the stats stage.
     pub estimator: Option<String>,
+    /// For a measure: the research question it answers (domain.md §6: `RQ1 attendance`).
+    pub research_question: Option<String>,
+    /// For a measure: its figures and the counts each derives from, in output order.
+    pub indicators: Vec<Indicator>,
+    /// For a measure: the default years of its difference in differences.
+    pub did_years: Option<DidYears>,
 }
 
 #[derive(Deserialize)]
@@ -98,6 +181,76 @@ struct RawHeader {
     censuses: Vec<String>,
     #[serde(default)]
     estimator: Option<String>,
+    #[serde(default)]
+    research_question: Option<String>,
+    #[serde(default)]
+    indicators: serde_yaml_ng::Mapping,
+    #[serde(default)]
+    did_years: Option<DidYears>,
+}
+
+/// The research questions outputs name (domain.md §6).
+pub const RESEARCH_QUESTIONS: &[&str] = &[
+    "RQ1 attendance",
+    "RQ2 exclusions",
+    "RQ3 attainment",
+    "RQ4 needs",
+    "RQ5 visibility",
+];
+
+/// Reads the `indicators:` block, checking every column it names is an output column.
+fn indicators(
+    path: &Path,
+    mapping: serde_yaml_ng::Mapping,
+    output: &serde_yaml_ng::Mapping,
+) -> Result<Vec<Indicator>, EngineError> {
+    let problem = |message: String| EngineError::QueryHeader {
+        path: path.to_path_buf(),
+        message,
+    };
+    let mut indicators = Vec::new();
+    for (key, value) in mapping {
+        let column = key.as_str().unwrap_or_default().to_string();
+        let mut indicator: Indicator = serde_yaml_ng::from_value(value)
+            .map_err(|error| problem(format!("indicator `{column}`: {error}")))?;
+        indicator.column = column.clone();
+        let named = [
+            Some(&indicator.column),
+            Some(&indicator.numerator),
+            Some(&indicator.denominator),
+            indicator.numerator_squared.as_ref(),
+            indicator.denominator_squared.as_ref(),
+            indicator.cross.as_ref(),
+            indicator.pupils.as_ref(),
+        ];
+        if let Some(missing) = named
+            .into_iter()
+            .flatten()
+            .find(|name| !output.contains_key(name.as_str()))
+        {
+            return Err(problem(format!(
+                "indicator `{column}` names `{missing}`, which is not an output column"
+            )));
+        }
+        let complete = match indicator.estimator {
+            Estimator::Ratio => {
+                indicator.cross.is_some()
+                    && (indicator.binary
+                        || (indicator.numerator_squared.is_some()
+                            && indicator.denominator_squared.is_some()
+                            && indicator.pupils.is_some()))
+            }
+            Estimator::Mean => indicator.numerator_squared.is_some(),
+            Estimator::Proportion | Estimator::Progress8 => true,
+        };
+        if !complete {
+            return Err(problem(format!(
+                "indicator `{column}`: a ratio needs cross and either binary or numerator_squared, denominator_squared and pupils; a mean needs numerator_squared"
+            )));
+        }
+        indicators.push(indicator);
+    }
+    Ok(indicators)
 }
 
 const TYPES: &[&str] = &["string", "int32", "int64", "float64", "boolean", "date"];
@@ -201,7 +354,24 @@ impl Query {
                 ),
             });
         }
+        if let Some(question) = raw
+            .research_question
+            .as_deref()
+            .filter(|question| !RESEARCH_QUESTIONS.contains(question))
+        {
+            return Err(EngineError::QueryHeader {
+                path: path.to_path_buf(),
+                message: format!(
+                    "research_question `{question}` is not one of {}",
+                    RESEARCH_QUESTIONS.join(", ")
+                ),
+            });
+        }
+        let indicators = indicators(path, raw.indicators, &raw.output)?;
         let header = QueryHeader {
+            research_question: raw.research_question,
+            indicators,
+            did_years: raw.did_years,
             parameters: declared(path, "parameter", raw.parameters.unwrap_or_default())?,
             output: declared(path, "output column", raw.output)?,
             name: raw.name,
@@ -233,7 +403,11 @@ impl Query {
     }
 }
 
-/// Every query: cohorts first, then measures, each sorted by path.
+/// The folders of `queries/`, in the order their kinds run.
+pub const QUERY_FOLDERS: [&str; 3] = ["cohorts", "pupils", "measures"];
+
+/// Every query: cohorts first, then pupil-level queries, then measures, each sorted by
+/// path.
 #[derive(Debug, Clone)]
 pub struct QuerySet {
     /// The queries.
@@ -250,10 +424,10 @@ impl QuerySet {
         )
     }
 
-    /// Loads `dir/cohorts/*.sql` and `dir/measures/*.sql`.
+    /// Loads `dir/cohorts/*.sql`, `dir/pupils/*.sql` and `dir/measures/*.sql`.
     pub fn load(dir: &Path) -> Result<Self, EngineError> {
         let mut files = Vec::new();
-        for sub in ["cohorts", "measures"] {
+        for sub in QUERY_FOLDERS {
             let folder = dir.join(sub);
             let entries = std::fs::read_dir(&folder).map_err(|source| EngineError::Io {
                 path: folder.clone(),
@@ -287,10 +461,12 @@ impl QuerySet {
             .into_iter()
             .map(|(path, text)| Query::parse(&path, &text))
             .collect::<Result<Vec<_>, _>>()?;
-        queries.sort_by(|a, b| {
-            (a.header.kind == QueryKind::Measure, &a.path)
-                .cmp(&(b.header.kind == QueryKind::Measure, &b.path))
-        });
+        let rank = |query: &Query| match query.header.kind {
+            QueryKind::Cohort => 0,
+            QueryKind::Pupil => 1,
+            QueryKind::Measure => 2,
+        };
+        queries.sort_by(|a, b| (rank(a), &a.path).cmp(&(rank(b), &b.path)));
         Ok(Self { queries })
     }
 
@@ -304,6 +480,13 @@ impl QuerySet {
         self.queries
             .iter()
             .filter(|query| query.header.kind == QueryKind::Cohort)
+    }
+
+    /// The pupil-level queries (`pupil_outcomes`).
+    pub fn pupils(&self) -> impl Iterator<Item = &Query> {
+        self.queries
+            .iter()
+            .filter(|query| query.header.kind == QueryKind::Pupil)
     }
 
     /// The measure queries.

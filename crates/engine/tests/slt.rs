@@ -292,7 +292,7 @@ impl sqllogictest::DB for Harness {
 
 fn query_files() -> Vec<PathBuf> {
     let mut files = Vec::new();
-    for sub in ["cohorts", "measures"] {
+    for sub in cwsw_engine::QUERY_FOLDERS {
         for entry in std::fs::read_dir(queries_dir().join(sub)).expect("queries folder exists") {
             let path = entry.expect("entry").path();
             if path.extension().is_some_and(|ext| ext == "sql") {

@@ -1,13 +1,31 @@
-//! Statistics for the measures: intervals for proportions of pupils and for session
-//! rates, computed from the sufficient statistics the measure queries return.
-//! Depends on nothing of cwsw's own.
+//! Statistics for the measures: the estimates that answer the evaluation's questions,
+//! computed from the sufficient statistics the measure queries return and from
+//! pupil-level rows. Plain Rust types in and out: no Arrow, no IO, nothing of cwsw's own.
+//! Every method equals statsmodels/scipy on fixed inputs (`tests/oracle/`).
+//!
+//! - `intervals`: one group's figure: Wilson, the ratio estimator, t, Progress 8.
+//! - `gaps`: a group against the rest of the pupils, with its test.
+//! - `contrasts`: the difference in differences of a gap and the event study, at the
+//!   pupil level with pupil-clustered standard errors.
+//! - `multiple`: Benjamini–Hochberg over a family of tests.
 //!
 //! ```
-//! let interval = cwsw_stats::wilson(30, 100, 0.95).expect("a possible proportion").expect("trials");
-//! assert!(interval.lower < 0.30 && 0.30 < interval.upper);
+//! let estimate = cwsw_stats::proportion(30, 100, 0.95).expect("a possible proportion").expect("pupils");
+//! assert!(estimate.lower < 0.30 && 0.30 < estimate.upper);
 //! ```
 
-use statrs::distribution::{ContinuousCDF, Normal};
+mod contrasts;
+mod distribution;
+mod estimate;
+mod gaps;
+mod intervals;
+mod multiple;
+
+pub use contrasts::{Contrast, Periods, PupilYear, difference_in_differences, event_study};
+pub use estimate::{Distribution, Estimate, Test};
+pub use gaps::{mean_gap, progress8_gap, proportion_gap, ratio_gap};
+pub use intervals::{MeanSums, PROGRESS8_CRITICAL, RatioSums, mean, progress8, proportion, ratio};
+pub use multiple::benjamini_hochberg;
 
 /// What can go wrong computing a statistic.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -23,9 +41,16 @@ pub enum StatsError {
     /// The confidence level must lie strictly between 0 and 1.
     #[error("confidence level {0} is not between 0 and 1")]
     Confidence(f64),
+    /// Student's t needs positive degrees of freedom.
+    #[error("{0} degrees of freedom: Student's t needs a positive number")]
+    DegreesOfFreedom(f64),
+    /// An event study's base year must be among its years.
+    #[error("the base year {0} is not among the event study's years")]
+    BaseYear(i32),
 }
 
-/// An estimate with a two-sided confidence interval, all as proportions (0–1).
+/// An estimate with a two-sided confidence interval, all as proportions (0–1), clipped
+/// to [0, 1]: the form publish shows beside a rate.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Interval {
     /// Point estimate.
@@ -36,94 +61,28 @@ pub struct Interval {
     pub upper: f64,
 }
 
-fn z_value(confidence: f64) -> Result<f64, StatsError> {
-    if !(confidence > 0.0 && confidence < 1.0) {
-        return Err(StatsError::Confidence(confidence));
+impl Interval {
+    fn clipped(estimate: Estimate) -> Self {
+        Self {
+            estimate: estimate.estimate,
+            lower: estimate.lower.max(0.0),
+            upper: estimate.upper.min(1.0),
+        }
     }
-    let normal = Normal::standard();
-    Ok(normal.inverse_cdf(1.0 - (1.0 - confidence) / 2.0))
 }
 
-/// Wilson score interval for a proportion of pupils (Wilson 1927; Newcombe 1998,
-/// method 3):
-///
-/// centre = (p̂ + z²/2n) / (1 + z²/n),
-/// half-width = z √(p̂(1−p̂)/n + z²/4n²) / (1 + z²/n).
-///
-/// Returns `None` when there are no trials (the rate is `z` in EES terms).
+/// The Wilson interval of `proportion`, clipped to [0, 1]. `None` with no trials.
 pub fn wilson(
     successes: u64,
     trials: u64,
     confidence: f64,
 ) -> Result<Option<Interval>, StatsError> {
-    if successes > trials {
-        return Err(StatsError::ImpossibleProportion { successes, trials });
-    }
-    if trials == 0 {
-        return Ok(None);
-    }
-    let z = z_value(confidence)?;
-    let n = trials as f64;
-    let p = successes as f64 / n;
-    let z2 = z * z;
-    let denominator = 1.0 + z2 / n;
-    let centre = (p + z2 / (2.0 * n)) / denominator;
-    let half = z * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / denominator;
-    Ok(Some(Interval {
-        estimate: p,
-        lower: (centre - half).max(0.0),
-        upper: (centre + half).min(1.0),
-    }))
+    Ok(proportion(successes, trials, confidence)?.map(Interval::clipped))
 }
 
-/// The per-pupil sums a ratio of sessions needs: Σa, Σp, Σa², Σp², Σap over n pupils.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct RatioSums {
-    /// Pupils.
-    pub n: u64,
-    /// Σ numerator (absence sessions).
-    pub numerator: f64,
-    /// Σ denominator (possible sessions).
-    pub denominator: f64,
-    /// Σ numerator².
-    pub numerator_squared: f64,
-    /// Σ denominator².
-    pub denominator_squared: f64,
-    /// Σ numerator × denominator.
-    pub cross: f64,
-}
-
-/// Interval for a ratio of sums R = Σa/Σp with the pupil as the unit: the
-/// linearisation (delta-method) variance of the ratio estimator (Cochran 1977, §6.4),
-///
-/// V(R) = n / (n−1) · Σ(aᵢ − R pᵢ)² / (Σp)², with Σ(a − Rp)² = Σa² − 2RΣap + R²Σp²,
-///
-/// and a normal interval clipped to [0, 1]. `None` when Σp = 0; a point interval
-/// when n < 2.
+/// The ratio estimator's interval (`ratio`), clipped to [0, 1]. `None` when Σp = 0.
 pub fn ratio_interval(sums: &RatioSums, confidence: f64) -> Result<Option<Interval>, StatsError> {
-    if sums.denominator <= 0.0 {
-        return Ok(None);
-    }
-    let z = z_value(confidence)?;
-    let ratio = sums.numerator / sums.denominator;
-    if sums.n < 2 {
-        return Ok(Some(Interval {
-            estimate: ratio,
-            lower: ratio,
-            upper: ratio,
-        }));
-    }
-    let n = sums.n as f64;
-    let residual = (sums.numerator_squared - 2.0 * ratio * sums.cross
-        + ratio * ratio * sums.denominator_squared)
-        .max(0.0);
-    let variance = n / (n - 1.0) * residual / (sums.denominator * sums.denominator);
-    let half = z * variance.sqrt();
-    Ok(Some(Interval {
-        estimate: ratio,
-        lower: (ratio - half).max(0.0),
-        upper: (ratio + half).min(1.0),
-    }))
+    Ok(ratio(sums, confidence)?.map(Interval::clipped))
 }
 
 #[cfg(test)]
@@ -163,5 +122,67 @@ mod tests {
         let expected_half = 1.959_963_985 * (1.5_f64 * 104.0 / 62_500.0).sqrt();
         assert!((interval.estimate - 0.12).abs() < 1e-12);
         assert!((interval.upper - (0.12 + expected_half)).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_gap_to_all_pupils_is_the_gap_to_the_rest_scaled() {
+        // 20 of 100 in the group, 100 of 900 in the rest: all pupils 120/1000.
+        let rest = proportion_gap((20, 100), (100, 900), 0.95)
+            .expect("valid")
+            .expect("pupils");
+        let all = rest.scaled(0.9);
+        assert!((all.estimate - (0.20 - 0.12)).abs() < 1e-12);
+        assert_eq!(
+            all.test.map(|test| test.p_value),
+            rest.test.map(|test| test.p_value)
+        );
+    }
+
+    #[test]
+    fn a_difference_in_differences_is_the_change_in_the_cells_gap() {
+        // Two pupils in the group, two in the rest, one year each side: gap pre
+        // 0.3 − 0.1, post 0.2 − 0.1, so the DiD is −0.1.
+        let row = |cluster, year, in_group, numerator| PupilYear {
+            cluster,
+            year,
+            in_group,
+            numerator,
+            denominator: 10.0,
+        };
+        let rows = [
+            row(1, 201819, true, 3.0),
+            row(2, 201819, false, 1.0),
+            row(3, 201819, true, 3.0),
+            row(4, 201819, false, 1.0),
+            row(1, 202122, true, 2.0),
+            row(2, 202122, false, 1.0),
+            row(3, 202122, true, 2.0),
+            row(4, 202122, false, 1.0),
+        ];
+        let periods = Periods {
+            pre: vec![201819],
+            post: vec![202122],
+        };
+        let did = difference_in_differences(&rows, &periods, 0.95)
+            .expect("valid")
+            .expect("cells");
+        assert!((did.estimate.estimate + 0.1).abs() < 1e-12, "{did:?}");
+        assert_eq!((did.rows, did.clusters), (8, 4));
+    }
+
+    #[test]
+    fn benjamini_hochberg_by_hand() {
+        // Sorted 0.01, 0.03, 0.04, 0.5: m p / rank = 0.04, 0.06, 0.0533, 0.5, then the
+        // running minimum from the largest down.
+        let adjusted = benjamini_hochberg(&[0.01, 0.04, 0.03, 0.5]);
+        let expected = [
+            0.04,
+            0.053_333_333_333_333_33,
+            0.053_333_333_333_333_33,
+            0.5,
+        ];
+        for (got, want) in adjusted.iter().zip(expected) {
+            assert!((got - want).abs() < 1e-12, "{adjusted:?}");
+        }
     }
 }

@@ -55,15 +55,19 @@ pub enum SynthError {
 }
 
 /// An effect planted in the synthetic data, for checking that the pipeline finds it.
+///
+/// Each applies to every child in need at 31 March that year (CINO, CPPO, CLA), from
+/// 2021/22, when the role began; not to a child in need only earlier in the year.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Effect {
-    /// Attendance of children with a social worker (CIN, CPP) changes by this many
-    /// percentage points from 2021/22, when the role began.
+    /// Attendance changes by this many percentage points; applies to every child in
+    /// need at 31 March that year (CINO, CPPO, CLA), from 2021/22.
     Attendance {
         /// Change in attendance: +2 lowers absence by 2 points.
         percentage_points: f64,
     },
-    /// The chance of one or more suspensions changes by this many points from 2021/22.
+    /// The chance of one or more suspensions changes by this many points; applies to
+    /// every child in need at 31 March that year (CINO, CPPO, CLA), from 2021/22.
     Suspensions {
         /// Change in the suspension rate.
         percentage_points: f64,
@@ -95,6 +99,33 @@ impl Effect {
     }
 }
 
+/// What the social-care groups' absence and suspensions follow over the years.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Baseline {
+    /// Each group's national series (domain.md §2), whose gaps to all pupils widen
+    /// after 2021.
+    #[default]
+    National,
+    /// Each group's gap to all pupils held at its 2018/19 value in every year, with
+    /// the national all-pupils series kept: parallel trends, so that a
+    /// difference-in-differences test on data without a planted effect should find
+    /// none (issue 14).
+    Parallel,
+}
+
+impl Baseline {
+    /// Parses `national` or `parallel`.
+    pub fn parse(text: &str) -> Result<Self, SynthError> {
+        match text.trim() {
+            "national" => Ok(Self::National),
+            "parallel" => Ok(Self::Parallel),
+            _ => Err(SynthError::Option(format!(
+                "baseline `{text}` is not understood: choose `national` (each group's national series) or `parallel` (each group's 2018/19 gap to all pupils held)"
+            ))),
+        }
+    }
+}
+
 /// Options of a synthetic LA.
 #[derive(Debug, Clone)]
 pub struct SynthOptions {
@@ -110,6 +141,8 @@ pub struct SynthOptions {
     pub seed: u64,
     /// Planted effects.
     pub effects: Vec<Effect>,
+    /// What the social-care groups' absence and suspensions follow.
+    pub baseline: Baseline,
     /// Share of records written deliberately invalid (0 to 0.05).
     pub invalid_rate: f64,
 }
@@ -124,6 +157,7 @@ impl Default for SynthOptions {
             la_code: "801".to_string(),
             seed: 2021,
             effects: Vec::new(),
+            baseline: Baseline::National,
             invalid_rate: 0.0,
         }
     }
@@ -370,20 +404,14 @@ mod tests {
         }
     }
 
-    /// Overall absence (sessions) of pupils with a social worker (CIN or CPP during the
-    /// year, not looked after) from 2021/22, from the population's truth.
+    /// Overall absence (sessions) of pupils in need at 31 March (CINO, CPPO, CLA), whom
+    /// a planted effect reaches, from 2021/22, from the population's truth.
     fn social_worker_absence(population: &Population) -> f64 {
         let (mut absent, mut possible) = (0u64, 0u64);
         for child in &population.children {
             for record in &child.terms {
                 let status = year_status(child, record.year);
-                let social_worker = matches!(
-                    status,
-                    YearStatus::InNeedOther
-                        | YearStatus::ProtectionPlan
-                        | YearStatus::InNeedDuringYear
-                );
-                if social_worker && record.year.start_year() >= 2021 {
+                if status.in_need_at_31_march() && record.year.start_year() >= 2021 {
                     for attendance in [&record.first, &record.second_half] {
                         possible += u64::from(attendance.possible);
                         absent += u64::from(attendance.authorised() + attendance.unauthorised());
@@ -417,6 +445,172 @@ mod tests {
             without - with < 0.045,
             "without {without:.4}, with {with:.4}"
         );
+    }
+
+    /// Overall absence (ratio of sessions) in `year` of pupils whose status is one of
+    /// `statuses`, and of every other pupil, from the population's truth.
+    fn absence_of(
+        population: &Population,
+        year: AcademicYear,
+        statuses: &[YearStatus],
+    ) -> (f64, f64) {
+        // (absent, possible) of the pupils in `statuses`, then of the others.
+        let mut sessions = [(0u64, 0u64); 2];
+        for child in &population.children {
+            let others = usize::from(!statuses.contains(&year_status(child, year)));
+            for record in child.terms.iter().filter(|record| record.year == year) {
+                for attendance in [&record.first, &record.second_half] {
+                    sessions[others].0 +=
+                        u64::from(attendance.authorised() + attendance.unauthorised());
+                    sessions[others].1 += u64::from(attendance.possible);
+                }
+            }
+        }
+        let rate = |(absent, possible): (u64, u64)| absent as f64 / possible as f64;
+        (rate(sessions[0]), rate(sessions[1]))
+    }
+
+    /// CINO (in need at 31 March, no plan, not looked after) overall absence less that
+    /// of all other pupils, in `year`, in percentage points.
+    fn cino_gap(population: &Population, year: AcademicYear) -> f64 {
+        let (cino, others) = absence_of(population, year, &[YearStatus::InNeedOther]);
+        100.0 * (cino - others)
+    }
+
+    /// Issue 14: 2018/19 to 2022/23 at the default LA size. A year's CINO absence is
+    /// noisy (one pupil's rate varies about 1.4 times its mean), so the gap of one year
+    /// moves by about half a point from sampling alone at 60k pupils, a point at 25k.
+    fn baseline_options(baseline: Baseline, effects: Vec<Effect>) -> SynthOptions {
+        SynthOptions {
+            pupils: 60_000,
+            last_year: AcademicYear::starting(2022),
+            baseline,
+            effects,
+            ..SynthOptions::default()
+        }
+    }
+
+    /// The parallel population without an effect, made once for the tests that use it.
+    fn parallel_population() -> &'static Population {
+        static POPULATION: std::sync::OnceLock<Population> = std::sync::OnceLock::new();
+        POPULATION.get_or_init(|| generate(&baseline_options(Baseline::Parallel, Vec::new())))
+    }
+
+    /// How far CINO's gap to all other pupils moves from 2018/19 to 2022/23, in points.
+    fn cino_gap_change(population: &Population) -> f64 {
+        cino_gap(population, AcademicYear::starting(2022))
+            - cino_gap(population, AcademicYear::starting(2018))
+    }
+
+    /// The parallel baseline holds CINO's gap; the national series, from the same seed,
+    /// widens it by more than the tolerance (about 6.8 points in 2018/19 to 10 in
+    /// 2022/23 nationally).
+    #[test]
+    fn a_parallel_baseline_holds_the_cino_gap() {
+        let parallel = cino_gap_change(parallel_population());
+        let national =
+            cino_gap_change(&generate(&baseline_options(Baseline::National, Vec::new())));
+        let tolerance = 1.25;
+        assert!(
+            parallel.abs() < tolerance,
+            "CINO gap moves {parallel:+.2} points from 2018/19 to 2022/23 on the parallel baseline"
+        );
+        assert!(
+            national > tolerance,
+            "CINO gap moves {national:+.2} points on the national baseline"
+        );
+    }
+
+    /// An attendance effect of +2pp on the parallel baseline narrows CINO's gap by about
+    /// two points (less what the floor at zero absence absorbs), reaches looked-after
+    /// children too, and does not reach a child in need only earlier in the year.
+    #[test]
+    fn a_planted_effect_on_a_parallel_baseline_narrows_the_gap() {
+        let planted = generate(&baseline_options(
+            Baseline::Parallel,
+            vec![Effect::Attendance {
+                percentage_points: 2.0,
+            }],
+        ));
+        let without = parallel_population();
+        let change = cino_gap_change(&planted);
+        assert!(
+            (-3.25..-0.75).contains(&change),
+            "CINO gap moves {change:+.2} points from 2018/19 to 2022/23 with the effect"
+        );
+        // The same seed without the effect: the same children, most of the same draws.
+        let effect = change - cino_gap_change(without);
+        assert!(
+            (-2.3..-1.3).contains(&effect),
+            "the effect moves CINO's gap {effect:+.2} points"
+        );
+        let looked_after = [YearStatus::LookedAfter12Months, YearStatus::LookedAfterLess];
+        let year = AcademicYear::starting(2022);
+        let (with_effect, _) = absence_of(&planted, year, &looked_after);
+        let (no_effect, _) = absence_of(without, year, &looked_after);
+        assert!(
+            (0.005..0.03).contains(&(no_effect - with_effect)),
+            "looked-after absence {no_effect:.4} without the effect, {with_effect:.4} with"
+        );
+        // In need during a year but never at 31 March from 2021/22: the same draws (each
+        // child draws from its own generator, and the effect does not move the
+        // calibration), so the same days.
+        let in_need_at_31_march = [
+            YearStatus::InNeedOther,
+            YearStatus::ProtectionPlan,
+            YearStatus::LookedAfter12Months,
+            YearStatus::LookedAfterLess,
+        ];
+        let during_year = |population: &Population| -> Vec<String> {
+            population
+                .children
+                .iter()
+                .filter(|child| {
+                    AcademicYear::range(AcademicYear::starting(2021), population.last_year)
+                        .all(|year| !in_need_at_31_march.contains(&year_status(child, year)))
+                })
+                .flat_map(|child| {
+                    child
+                        .terms
+                        .iter()
+                        .filter(move |record| {
+                            record.year.start_year() >= 2021
+                                && year_status(child, record.year) == YearStatus::InNeedDuringYear
+                        })
+                        .map(|record| format!("{record:?}"))
+                })
+                .collect()
+        };
+        let (with_effect, no_effect) = (during_year(&planted), during_year(without));
+        assert!(!no_effect.is_empty());
+        assert!(
+            with_effect == no_effect,
+            "the effect reached a child not in need at 31 March"
+        );
+    }
+
+    #[test]
+    fn baselines_parse() {
+        assert_eq!(
+            Baseline::parse("national").expect("valid"),
+            Baseline::National
+        );
+        assert_eq!(
+            Baseline::parse("parallel").expect("valid"),
+            Baseline::Parallel
+        );
+        assert_eq!(SynthOptions::default().baseline, Baseline::National);
+        let error = Baseline::parse("flat")
+            .expect_err("not a baseline")
+            .to_string();
+        assert!(
+            error.contains("`flat`")
+                && error.contains("`national`")
+                && error.contains("`parallel`"),
+            "{error}"
+        );
+        assert!(Baseline::parse("").is_err());
+        assert!(Baseline::parse("Parallel").is_err());
     }
 
     /// The rows of a census CSV file, by column name.

@@ -13,7 +13,7 @@ use crate::calendar::{self, Census, CensusTerm, ymd};
 use crate::draw::{self, Generator};
 use crate::model::*;
 use crate::names;
-use crate::{Effect, SynthOptions};
+use crate::{Baseline, Effect, SynthOptions};
 
 /// The social-care status that drives a pupil's outcomes in an academic year, by the
 /// DfE hierarchy CLA > CPP > CIN at 31 March (domain.md §1).
@@ -35,6 +35,31 @@ pub enum YearStatus {
     None,
 }
 
+impl YearStatus {
+    /// In need at 31 March (CINO, CPPO or CLA): the children a planted effect reaches.
+    /// A child in need only earlier in the year is not.
+    pub fn in_need_at_31_march(self) -> bool {
+        matches!(
+            self,
+            Self::InNeedOther
+                | Self::ProtectionPlan
+                | Self::LookedAfter12Months
+                | Self::LookedAfterLess
+        )
+    }
+
+    /// In one of the social-care groups that take their own absence rate and
+    /// suspension chance (in need at 31 March, or during the year).
+    fn in_group(self) -> bool {
+        !matches!(self, Self::EverInNeed | Self::None)
+    }
+}
+
+/// The year whose gaps `Baseline::Parallel` holds.
+fn baseline_year() -> AcademicYear {
+    AcademicYear::starting(2018)
+}
+
 /// Overall absence (%) by academic year for all pupils, CINO, CPPO and CLA 12 months
 /// (domain.md §2 national calibration figures; 2019/20 and the all-pupils 2020/21 and
 /// 2024/25 values are [K] estimates).
@@ -50,8 +75,13 @@ fn absence_targets(year: AcademicYear) -> [f64; 4] {
     }
 }
 
-/// Authorised share of absence for all pupils, CINO, CPPO, CLA (domain.md §2 table).
-fn authorised_share(status: YearStatus, year: AcademicYear) -> f64 {
+/// Authorised share of absence for all pupils, CINO, CPPO, CLA (domain.md §2 table);
+/// under `Baseline::Parallel`, the 2018/19 share in every year.
+fn authorised_share(status: YearStatus, year: AcademicYear, baseline: Baseline) -> f64 {
+    let year = match baseline {
+        Baseline::National => year,
+        Baseline::Parallel => baseline_year(),
+    };
     let recent = year.start_year() >= 2021;
     match status {
         YearStatus::InNeedOther | YearStatus::InNeedDuringYear => {
@@ -69,15 +99,28 @@ fn authorised_share(status: YearStatus, year: AcademicYear) -> f64 {
 
 /// Mean absence rate of a pupil in a social-care group, or `None` for pupils outside the
 /// groups (whose rate is scaled so that all pupils meet the national figure).
-fn group_absence(status: YearStatus, year: AcademicYear) -> Option<f64> {
-    let [_, cino, cppo, cla12] = absence_targets(year);
-    let percent = match status {
-        YearStatus::InNeedOther => cino,
-        YearStatus::ProtectionPlan => cppo,
-        YearStatus::LookedAfter12Months => cla12,
-        YearStatus::LookedAfterLess => cla12 * 1.6,
-        YearStatus::InNeedDuringYear => cino * 0.8,
-        YearStatus::EverInNeed | YearStatus::None => return None,
+///
+/// `Baseline::National` takes the group's national rate of the year.
+/// `Baseline::Parallel` takes its 2018/19 rate plus the all-pupils national change
+/// since 2018/19, so the group's gap to all pupils is its 2018/19 gap in every year.
+fn group_absence(status: YearStatus, year: AcademicYear, baseline: Baseline) -> Option<f64> {
+    let national = |year: AcademicYear| -> Option<f64> {
+        let [_, cino, cppo, cla12] = absence_targets(year);
+        match status {
+            YearStatus::InNeedOther => Some(cino),
+            YearStatus::ProtectionPlan => Some(cppo),
+            YearStatus::LookedAfter12Months => Some(cla12),
+            YearStatus::LookedAfterLess => Some(cla12 * 1.6),
+            YearStatus::InNeedDuringYear => Some(cino * 0.8),
+            YearStatus::EverInNeed | YearStatus::None => None,
+        }
+    };
+    let percent = match baseline {
+        Baseline::National => national(year)?,
+        Baseline::Parallel => {
+            let all_pupils = |year: AcademicYear| absence_targets(year)[0];
+            national(baseline_year())? + all_pupils(year) - all_pupils(baseline_year())
+        }
     };
     Some(percent / 100.0)
 }
@@ -281,11 +324,15 @@ pub fn generate(options: &SynthOptions) -> Population {
         propensity.push(years);
     }
     let scales = calibrate_absence(options, &children, &propensity);
+    let outside = match options.baseline {
+        Baseline::National => Vec::new(),
+        Baseline::Parallel => outside_disadvantage(options, &children),
+    };
     for (child, years) in children.iter_mut().zip(&propensity) {
         let mut rng = child_rng(options.seed, child.index, 4);
         simulate_attendance(options, &mut rng, child, years, &scales);
         let mut rng = child_rng(options.seed, child.index, 5);
-        simulate_exclusions(options, &mut rng, child);
+        simulate_exclusions(options, &mut rng, child, &outside);
         let mut rng = child_rng(options.seed, child.index, 6);
         let mut codes = child_rng(options.seed, child.index, 10);
         simulate_results(options, &mut rng, &mut codes, child);
@@ -1199,7 +1246,7 @@ fn calibrate_absence(
                 .sum();
             possible_total += possible;
             let status = year_status(child, year);
-            match group_absence(status, year) {
+            match group_absence(status, year, options.baseline) {
                 Some(rate) => fixed += possible * (rate * draw).min(0.95),
                 None => scaled += possible * draw * pupil_factor(child, status, year),
             }
@@ -1234,17 +1281,14 @@ fn pupil_factor(child: &Child, status: YearStatus, year: AcademicYear) -> f64 {
     factor
 }
 
+/// The planted attendance effect: every child in need at 31 March, from 2021/22.
 fn effect_on_attendance(options: &SynthOptions, status: YearStatus, year: AcademicYear) -> f64 {
-    let social_worker = matches!(
-        status,
-        YearStatus::InNeedOther | YearStatus::ProtectionPlan | YearStatus::InNeedDuringYear
-    );
     options
         .effects
         .iter()
         .filter_map(|effect| match effect {
             Effect::Attendance { percentage_points }
-                if social_worker && year.start_year() >= 2021 =>
+                if status.in_need_at_31_march() && year.start_year() >= 2021 =>
             {
                 Some(*percentage_points / 100.0)
             }
@@ -1266,7 +1310,7 @@ fn simulate_attendance(
             .iter()
             .find(|(y, _)| y == year)
             .map_or(0.0, |(_, scale)| *scale);
-        let group_rate = group_absence(status, *year);
+        let group_rate = group_absence(status, *year, options.baseline);
         // Absence is more dispersed within the social-care groups than across all pupils
         // (domain.md §2: CINO 11.5% overall but 33.3% persistent in 2018/19): one more
         // mean-one factor for them.
@@ -1280,7 +1324,7 @@ fn simulate_attendance(
         // An attendance effect raises attendance, so lowers absence.
         let rate =
             (mean * draw_value - effect_on_attendance(options, status, *year)).clamp(0.0, 0.95);
-        let authorised_share = authorised_share(status, *year);
+        let authorised_share = authorised_share(status, *year, options.baseline);
         let authorised_codes = if year.start_year() >= 2024 {
             AUTHORISED_FROM_2024
         } else {
@@ -1310,8 +1354,41 @@ fn simulate_attendance(
     }
 }
 
+/// Per academic year, the mean of the positive part of disadvantage (what raises the
+/// suspension chance) over pupils on roll outside the social-care groups.
+fn outside_disadvantage(options: &SynthOptions, children: &[Child]) -> Vec<(AcademicYear, f64)> {
+    AcademicYear::range(options.first_year, options.last_year)
+        .map(|year| {
+            let (mut total, mut pupils) = (0.0, 0usize);
+            for child in children {
+                if child.terms.iter().any(|record| record.year == year)
+                    && !year_status(child, year).in_group()
+                {
+                    total += child.disadvantage.max(0.0);
+                    pupils += 1;
+                }
+            }
+            (
+                year,
+                if pupils > 0 {
+                    total / pupils as f64
+                } else {
+                    0.0
+                },
+            )
+        })
+        .collect()
+}
+
 /// Suspensions and permanent exclusions (domain.md §2 exclusion figures).
-fn simulate_exclusions(options: &SynthOptions, rng: &mut Generator, child: &mut Child) {
+///
+/// `outside` is [`outside_disadvantage`], needed only under `Baseline::Parallel`.
+fn simulate_exclusions(
+    options: &SynthOptions,
+    rng: &mut Generator,
+    child: &mut Child,
+    outside: &[(AcademicYear, f64)],
+) {
     for year in AcademicYear::range(options.first_year, options.last_year) {
         let status = year_status(child, year);
         // Exclusions are by the main or single registration's school.
@@ -1334,18 +1411,28 @@ fn simulate_exclusions(options: &SynthOptions, rng: &mut Generator, child: &mut 
             _ => (0.022 * (1.0 + 0.6 * child.disadvantage.max(0.0)), 0.0008),
         };
         let trend = if year.start_year() >= 2021 { 1.3 } else { 1.0 };
+        // Under `Baseline::Parallel` a group's chance moves by what the pupils outside
+        // the groups move on average that year (their trend at their mean
+        // disadvantage), added rather than multiplied, so the gap group − others at a
+        // given age (the age factor scales both) stays at its value before 2021/22 in
+        // expectation. The others' mean, not the child's own disadvantage: group
+        // children are more disadvantaged, and their own would widen the gap a little.
+        let outside_mean = outside
+            .iter()
+            .find(|(outside_year, _)| *outside_year == year)
+            .map(|(_, mean)| *mean);
+        let trended = match (options.baseline, outside_mean) {
+            (Baseline::Parallel, Some(mean)) if status.in_group() => {
+                suspension + 0.022 * (trend - 1.0) * (1.0 + 0.6 * mean)
+            }
+            _ => suspension * trend,
+        };
         let effect: f64 = options
             .effects
             .iter()
             .filter_map(|effect| match effect {
                 Effect::Suspensions { percentage_points }
-                    if year.start_year() >= 2021
-                        && matches!(
-                            status,
-                            YearStatus::InNeedOther
-                                | YearStatus::ProtectionPlan
-                                | YearStatus::InNeedDuringYear
-                        ) =>
+                    if year.start_year() >= 2021 && status.in_need_at_31_march() =>
                 {
                     Some(*percentage_points / 100.0)
                 }
@@ -1357,7 +1444,7 @@ fn simulate_exclusions(options: &SynthOptions, rng: &mut Generator, child: &mut 
             continue;
         }
         let age_factor = if age >= 11.0 { 1.4 } else { 0.5 };
-        if draw::chance(rng, (suspension * trend * age_factor + effect).max(0.0)) {
+        if draw::chance(rng, (trended * age_factor + effect).max(0.0)) {
             let count = 1 + draw::poisson(rng, 0.6);
             for _ in 0..count {
                 let record = &child.terms[*draw::pick(rng, &records)];
