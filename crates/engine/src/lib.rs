@@ -1452,8 +1452,12 @@ mod tests {
         assert!(at("person_links") < at("person_ids"), "{order:?}");
         assert!(at("person_ids") < at("pupil_years"), "{order:?}");
         assert!(at("person_ids") < at("social_care_children"), "{order:?}");
+        // Each person's exclusions and results, read by a measure and pupil_outcomes.
+        for table in ["pupil_exclusions", "ks2_results", "ks4_results"] {
+            assert!(at("person_ids") < at(table), "{order:?}");
+        }
         at("census_years");
-        assert_eq!(order.len(), 8, "{order:?}");
+        assert_eq!(order.len(), 11, "{order:?}");
     }
 
     #[test]
