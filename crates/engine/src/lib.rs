@@ -702,22 +702,13 @@ impl Engine {
                         None => format!("cohort {name}"),
                     });
                     let values = self.parameters(year, overrides)?;
-                    let frame = self.frame(query, &borrow(&values)).await?;
-                    check_schema(name, &schema, frame.schema().as_arrow())?;
                     let part = match run {
                         Some(year) => {
                             folder.join(format!("part-{name}-{}.parquet", year.time_period()))
                         }
                         None => folder.join(format!("part-{name}.parquet")),
                     };
-                    frame
-                        .write_parquet(
-                            &part.to_string_lossy(),
-                            DataFrameWriteOptions::new().with_single_file_output(true),
-                            Some(work_table_options()),
-                        )
-                        .await
-                        .map_err(query_error(name))?;
+                    self.write_part(query, &values, &schema, &part).await?;
                 }
                 timings.push(timing.stop());
             }
@@ -892,6 +883,29 @@ impl Engine {
         Ok(RunOutput { measures, timings })
     }
 
+    /// Runs a query with the given values, checks its result against the declared schema
+    /// and streams it to one Parquet part (a cohort table's year, a pupil-level year).
+    async fn write_part(
+        &self,
+        query: &Query,
+        values: &[(String, ScalarValue)],
+        schema: &SchemaRef,
+        part: &Path,
+    ) -> Result<(), EngineError> {
+        let name = &query.header.name;
+        let frame = self.frame(query, &borrow(values)).await?;
+        check_schema(name, schema, frame.schema().as_arrow())?;
+        frame
+            .write_parquet(
+                &part.to_string_lossy(),
+                DataFrameWriteOptions::new().with_single_file_output(true),
+                Some(work_table_options()),
+            )
+            .await
+            .map_err(query_error(name))?;
+        Ok(())
+    }
+
     /// Runs each pupil-level query (`kind: pupil`) for every year and writes its table
     /// into the warehouse folder (`<warehouse>/<table>/part-<year>.parquet`): personal
     /// data, kept with the warehouse and never beside the measures. Written to a hidden
@@ -924,17 +938,8 @@ impl Engine {
             for year in years {
                 progress(&format!("pupil-level {name} {year}"));
                 let values = self.parameters(*year, overrides)?;
-                let frame = self.frame(query, &borrow(&values)).await?;
-                check_schema(name, &schema, frame.schema().as_arrow())?;
                 let part = staging.join(format!("part-{}.parquet", year.time_period()));
-                frame
-                    .write_parquet(
-                        &part.to_string_lossy(),
-                        DataFrameWriteOptions::new().with_single_file_output(true),
-                        Some(work_table_options()),
-                    )
-                    .await
-                    .map_err(query_error(name))?;
+                self.write_part(query, &values, &schema, &part).await?;
             }
             let target = warehouse.join(table);
             if target.exists() {
