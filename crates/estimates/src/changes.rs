@@ -96,12 +96,15 @@ pub fn rows(
             .map(|thread| {
                 let groups = &groups;
                 scope.spawn(move || {
+                    let mut buffers = Buffers::default();
                     groups
                         .iter()
                         .enumerate()
                         .filter(|(index, _)| index % threads == thread)
                         .map(|(index, group)| {
-                            (index, group_rows(context, defaults, cells, pupils, group))
+                            let rows =
+                                group_rows(context, defaults, cells, pupils, group, &mut buffers);
+                            (index, rows)
                         })
                         .collect::<Vec<_>>()
                 })
@@ -126,6 +129,14 @@ pub fn rows(
     Ok(rows)
 }
 
+/// A thread's buffer, kept from one group to the next: a group's pupil-years, as the
+/// row and whether it is in the group (5 MB at demo size). Allocating each group's and
+/// indicator's rows afresh had the kernel zeroing pages for a third of the stage's time.
+#[derive(Default)]
+struct Buffers {
+    base: Vec<(u32, bool)>,
+}
+
 /// One group's DiD and event-study rows, for every indicator with pupil-level columns.
 fn group_rows(
     context: &MeasureContext,
@@ -133,6 +144,7 @@ fn group_rows(
     cells: &Cells,
     pupils: &PupilRows,
     group: &String,
+    buffers: &mut Buffers,
 ) -> Result<Vec<EstimateRow>, EstimatesError> {
     let mut rows = Vec::new();
     let years: Vec<i32> = {
@@ -140,10 +152,9 @@ fn group_rows(
         years.dedup();
         years
     };
-    let mut sample = Vec::new();
     {
         // Every pupil-year of all pupils, marked in the group or not, for every indicator.
-        let base = membership(pupils, group, &years);
+        membership(pupils, group, &years, &mut buffers.base);
         for indicator in context.indicators {
             let Some([numerator, denominator]) = &indicator.pupil_level else {
                 continue;
@@ -259,12 +270,35 @@ fn group_rows(
                 &data_years,
                 [numerator, denominator],
             )?;
-            fill(&mut sample, pupils, &base, [numerator, denominator])?;
+            let (numerators, denominators) =
+                (pupils.column(numerator)?, pupils.column(denominator)?);
+            // The pupil-years in pupil order, as the fit reads them (twice).
+            let sample = || {
+                buffers.base.iter().map(|(row, in_group)| {
+                    let row = *row as usize;
+                    PupilYear {
+                        cluster: pupils.pupils[row],
+                        year: pupils.years[row],
+                        in_group: *in_group,
+                        numerator: numerators[row],
+                        denominator: denominators[row],
+                    }
+                })
+            };
             let periods = Periods {
                 pre: pre.clone(),
                 post: post.clone(),
             };
-            match cwsw_stats::difference_in_differences(&sample, &periods, CONFIDENCE)? {
+            // The event study: every year with the figure against the last year before.
+            let base_year = pre.iter().copied().max().unwrap_or_default();
+            let changes = cwsw_stats::changes_in_cluster_order(
+                sample,
+                &data_years,
+                base_year,
+                &periods,
+                CONFIDENCE,
+            )?;
+            match changes.did {
                 Some(contrast) => {
                     did.estimate = Some(contrast.estimate.scaled(factor));
                     did.pupil_years = Some((contrast.rows, contrast.clusters));
@@ -272,11 +306,7 @@ fn group_rows(
                 None => did.note = Some("a cell of the fit has no denominator".to_string()),
             }
             rows.push(did.clone());
-            // The event study: every year with the figure against the last year before.
-            let base_year = pre.iter().copied().max().unwrap_or_default();
-            for (year, contrast) in
-                cwsw_stats::event_study(&sample, &data_years, base_year, CONFIDENCE)?
-            {
+            for (year, contrast) in changes.event_study {
                 let mut row = EstimateRow {
                     estimand: Estimand::EventStudy,
                     academic_year: Some(year),
@@ -311,59 +341,33 @@ fn group_rows(
     Ok(rows)
 }
 
-/// Each pupil-year of all pupils in `years` (the row, its cluster, year and whether it
-/// is in the group), and each member with no census record that year.
-fn membership(pupils: &PupilRows, group: &str, years: &[i32]) -> Vec<(u32, bool)> {
-    let mut base = Vec::with_capacity(pupils.years.len());
-    let mut in_group = vec![false; pupils.clusters];
-    let nobody = vec![false; pupils.clusters];
-    for year in years {
-        let members = pupils.of(*year, group);
-        for row in members {
-            in_group[pupils.pupils[*row] as usize] = true;
+/// Each pupil-year of all pupils in `years`, pupil by pupil (so the fit reads its
+/// clusters in order): the row (the all-pupils row, or the group's own for a member with
+/// no census record that year) and whether the pupil is in the group that year.
+fn membership(pupils: &PupilRows, group: &str, years: &[i32], base: &mut Vec<(u32, bool)>) {
+    base.clear();
+    let (Some(group), all) = (pupils.label(group), pupils.label(ALL_PUPILS.as_str())) else {
+        return;
+    };
+    let rows = pupils.years.len();
+    let mut start = 0;
+    while start < rows {
+        let (pupil, year) = (pupils.pupils[start], pupils.years[start]);
+        let mut end = start + 1;
+        while end < rows && pupils.pupils[end] == pupil && pupils.years[end] == year {
+            end += 1;
         }
-        let on_census = pupils.on_census.get(year).unwrap_or(&nobody);
-        for index in pupils.of(*year, ALL_PUPILS.as_str()) {
-            base.push((*index as u32, in_group[pupils.pupils[*index] as usize]));
-        }
-        // A member with no census record of the year is still the group's.
-        for row in members {
-            if !on_census[pupils.pupils[*row] as usize] {
-                base.push((*row as u32, true));
+        if years.contains(&year) {
+            let find =
+                |label: Option<u32>| (start..end).find(|row| Some(pupils.groups[*row]) == label);
+            match (find(all), find(Some(group))) {
+                (Some(row), member) => base.push((row as u32, member.is_some())),
+                (None, Some(row)) => base.push((row as u32, true)),
+                (None, None) => {}
             }
-            in_group[pupils.pupils[*row] as usize] = false;
         }
+        start = end;
     }
-    base
-}
-
-/// The pupil-years with the indicator's per-pupil numerator and denominator, into a
-/// buffer kept from one indicator to the next.
-fn fill(
-    sample: &mut Vec<PupilYear>,
-    pupils: &PupilRows,
-    base: &[(u32, bool)],
-    [numerator, denominator]: [&String; 2],
-) -> Result<(), EstimatesError> {
-    let numerators = pupils.column(numerator)?;
-    let denominators = pupils.column(denominator)?;
-    sample.clear();
-    sample.reserve(base.len());
-    for (index, in_group) in base {
-        let index = *index as usize;
-        let (numerator, denominator) = (numerators[index], denominators[index]);
-        // A row with neither a numerator nor a denominator takes no part in a fit.
-        if numerator != 0.0 || denominator != 0.0 {
-            sample.push(PupilYear {
-                cluster: pupils.pupils[index],
-                year: pupils.years[index],
-                in_group: *in_group,
-                numerator,
-                denominator,
-            });
-        }
-    }
-    Ok(())
 }
 
 /// Checks that the group's and all pupils' rows add up to the measure's cells in each

@@ -114,13 +114,28 @@ pub fn batch(rows: &[EstimateRow]) -> Result<RecordBatch, EstimatesError> {
     })
 }
 
-/// Writes `estimates.parquet` and `estimates.csv` into `out`.
+/// Writes `estimates.parquet` and `estimates.csv` into `out`, the two at once.
 pub fn write(rows: &[EstimateRow], out: &Path) -> Result<(), EstimatesError> {
     std::fs::create_dir_all(out).map_err(|source| EstimatesError::Io {
         path: out.to_path_buf(),
         source,
     })?;
     let batch = batch(rows)?;
+    let (parquet, csv) = std::thread::scope(|scope| {
+        let parquet = scope.spawn(|| write_parquet(&batch, out));
+        let csv = write_csv(&batch, out);
+        (parquet.join(), csv)
+    });
+    parquet.unwrap_or_else(|_| {
+        Err(EstimatesError::Io {
+            path: out.join("estimates.parquet"),
+            source: std::io::Error::other("the thread writing it stopped"),
+        })
+    })?;
+    csv
+}
+
+fn write_parquet(batch: &RecordBatch, out: &Path) -> Result<(), EstimatesError> {
     let parquet_path = out.join("estimates.parquet");
     let staging = out.join(".estimates.parquet.partial");
     let file = std::fs::File::create(&staging).map_err(|source| EstimatesError::Io {
@@ -137,10 +152,12 @@ pub fn write(rows: &[EstimateRow], out: &Path) -> Result<(), EstimatesError> {
     };
     let mut writer = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), Some(properties))
         .map_err(parquet_error)?;
-    writer.write(&batch).map_err(parquet_error)?;
+    writer.write(batch).map_err(parquet_error)?;
     writer.close().map_err(parquet_error)?;
-    rename(&staging, &parquet_path)?;
+    rename(&staging, &parquet_path)
+}
 
+fn write_csv(batch: &RecordBatch, out: &Path) -> Result<(), EstimatesError> {
     let csv_path = out.join("estimates.csv");
     let staging = out.join(".estimates.csv.partial");
     let csv_error = |source| EstimatesError::Csv {
@@ -166,11 +183,16 @@ pub fn write(rows: &[EstimateRow], out: &Path) -> Result<(), EstimatesError> {
             what: csv_path.display().to_string(),
             source,
         })?;
+    let mut record = vec![String::new(); formatters.len()];
     for row in 0..batch.num_rows() {
-        let record: Vec<String> = formatters
-            .iter()
-            .map(|formatter| formatter.value(row).to_string())
-            .collect();
+        for (field, formatter) in record.iter_mut().zip(&formatters) {
+            use std::fmt::Write;
+            field.clear();
+            write!(field, "{}", formatter.value(row)).map_err(|_| EstimatesError::Io {
+                path: csv_path.clone(),
+                source: std::io::Error::other("formatting a value"),
+            })?;
+        }
         writer.write_record(&record).map_err(csv_error)?;
     }
     writer.flush().map_err(|source| EstimatesError::Io {

@@ -21,7 +21,10 @@ mod gaps;
 mod intervals;
 mod multiple;
 
-pub use contrasts::{Contrast, Periods, PupilYear, difference_in_differences, event_study};
+pub use contrasts::{
+    Changes, Contrast, Periods, PupilYear, changes, changes_in_cluster_order,
+    difference_in_differences, event_study,
+};
 pub use estimate::{Distribution, Estimate, Test};
 pub use gaps::{mean_gap, progress8_gap, proportion_gap, ratio_gap};
 pub use intervals::{MeanSums, PROGRESS8_CRITICAL, RatioSums, mean, progress8, proportion, ratio};
@@ -47,6 +50,12 @@ pub enum StatsError {
     /// An event study's base year must be among its years.
     #[error("the base year {0} is not among the event study's years")]
     BaseYear(i32),
+    /// A DiD period's year must be among the fit's years.
+    #[error("the period year {0} is not among the fit's years")]
+    PeriodYear(i32),
+    /// Rows said to be in cluster order were not.
+    #[error("cluster {0} comes after a larger cluster: the rows are not in cluster order")]
+    ClusterOrder(u64),
 }
 
 /// An estimate with a two-sided confidence interval, all as proportions (0–1), clipped
