@@ -254,9 +254,28 @@ fn parse_bytes(text: &str) -> Result<usize> {
 
 fn main() {
     if let Err(error) = run(Cli::parse()) {
-        eprintln!("cwsw: error: {error:#}");
+        eprintln!("cwsw: error: {}", causes(&error));
         std::process::exit(1);
     }
+}
+
+/// The error and its causes, joined by ": ", leaving out a cause whose message the one
+/// before it already ends with (DataFusion wraps an error in one that says the same).
+fn causes(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    let mut previous = String::new();
+    for cause in error.chain() {
+        let message = cause.to_string();
+        if previous.ends_with(&message) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&message);
+        previous = message;
+    }
+    text
 }
 
 fn run(cli: Cli) -> Result<()> {
@@ -485,6 +504,26 @@ fn run(cli: Cli) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_error_prints_each_cause_once() {
+        // An error that says what its cause says, as DataFusion's wrappers do.
+        #[derive(Debug)]
+        struct Same(std::io::Error);
+        impl std::fmt::Display for Same {
+            fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(formatter, "{}", self.0)
+            }
+        }
+        impl std::error::Error for Same {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let error = anyhow::Error::new(Same(std::io::Error::other("inner problem")))
+            .context("absence: the query failed");
+        assert_eq!(causes(&error), "absence: the query failed: inner problem");
+    }
 
     #[test]
     fn years_and_sizes_parse() {

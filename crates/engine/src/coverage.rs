@@ -76,7 +76,7 @@ pub(crate) fn census_years(batches: &[RecordBatch]) -> Result<CensusYears, Engin
         let column = |name: &str| {
             batch
                 .column_by_name(name)
-                .ok_or_else(|| EngineError::Query {
+                .ok_or_else(|| EngineError::Invalid {
                     query: "census_years".to_string(),
                     message: format!("no column `{name}`"),
                 })
@@ -87,7 +87,7 @@ pub(crate) fn census_years(batches: &[RecordBatch]) -> Result<CensusYears, Engin
             column("census")?,
             column("present")?,
         );
-        let wrong = |name: &str| EngineError::Query {
+        let wrong = |name: &str| EngineError::Invalid {
             query: "census_years".to_string(),
             message: format!("column `{name}` has the wrong type"),
         };
@@ -195,9 +195,9 @@ pub fn measure_years_batch(rows: &[MeasureYear]) -> Result<RecordBatch, EngineEr
             )),
         ],
     )
-    .map_err(|error| EngineError::Query {
-        query: "measure_years".to_string(),
-        message: error.to_string(),
+    .map_err(|source| EngineError::Arrow {
+        what: "measure_years: making the table".to_string(),
+        source,
     })
 }
 
@@ -211,9 +211,9 @@ pub(crate) fn write_measure_years(rows: &[MeasureYear], dir: &Path) -> Result<()
     })?;
     arrow::csv::Writer::new(file)
         .write(&batch)
-        .map_err(|error| EngineError::Write {
-            path,
-            message: error.to_string(),
+        .map_err(|source| EngineError::Arrow {
+            what: format!("{}: writing CSV", path.display()),
+            source,
         })
 }
 
