@@ -10,10 +10,15 @@ use arrow::datatypes::{DataType, Field, Schema};
 use cwsw_dictionary::AcademicYear;
 use datafusion::datasource::MemTable;
 
-use crate::execute::query_error;
+use crate::coverage;
+use crate::error::EngineError;
+use crate::error::query_error;
+use crate::query::Query;
 use crate::schema::conform;
+use crate::schema::declared_schema;
+use crate::session::Engine;
+use crate::timing::QueryTiming;
 use crate::timing::Timer;
-use crate::{Engine, EngineError, Query, QueryTiming, coverage, declared_schema};
 
 impl Engine {
     /// The cohort-kind tables in an order they can be made in, each with its queries: a
@@ -242,7 +247,8 @@ mod tests {
     use std::path::PathBuf;
 
     use super::*;
-    use crate::{EngineOptions, QuerySet};
+    use crate::query::QuerySet;
+    use crate::session::EngineOptions;
 
     fn engine(queries: QuerySet) -> Engine {
         let options = EngineOptions {

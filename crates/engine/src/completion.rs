@@ -9,9 +9,50 @@ use arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int32Array, Int64Array, RecordBatch,
     StringArray,
 };
-use arrow::datatypes::DataType;
+use arrow::datatypes::{DataType, SchemaRef};
 
-use crate::{EngineError, MeasureResult, Query, declared_schema};
+use crate::coverage::MeasureYear;
+use crate::error::EngineError;
+use crate::query::{Query, QueryHeader};
+use crate::schema::declared_schema;
+
+/// The result of one measure over every year.
+#[derive(Debug, Clone)]
+pub struct MeasureResult {
+    /// The measure's header.
+    pub header: QueryHeader,
+    /// The schema, as declared.
+    pub schema: SchemaRef,
+    /// The rows, sorted by year, group and breakdown.
+    pub batches: Vec<RecordBatch>,
+    /// (year, group) pairs the returns do not support: their values are `x`.
+    pub unsupported: BTreeSet<(i32, String)>,
+    /// Each year's censuses, for a measure whose header names the censuses it needs: a
+    /// year missing one is `x` (`domain.md` §2, complete years).
+    pub years: Vec<MeasureYear>,
+}
+
+impl MeasureResult {
+    /// The year is not a whole year: a census it needs is not among the inputs.
+    pub fn incomplete(&self, year: i32) -> Option<&MeasureYear> {
+        self.years.iter().find(|measure_year| {
+            measure_year.year.time_period() == year && !measure_year.complete()
+        })
+    }
+
+    /// Whether a cell is `x` (not collected, a year missing a census it needs, or the
+    /// group not supported that year) rather than `z` (no denominator) when it is null.
+    pub fn not_collected(&self, year: i32, group: &str, column: &str) -> bool {
+        self.header.not_collected.contains(&year)
+            || self.incomplete(year).is_some()
+            || self.unsupported.contains(&(year, group.to_string()))
+            || self
+                .header
+                .not_collected_columns
+                .get(column)
+                .is_some_and(|years| years.contains(&year))
+    }
+}
 
 /// Breakdown columns a measure may carry, `Total` on its headline rows (`domain.md` §2).
 pub const BREAKDOWNS: &[&str] = &["phase_type_grouping", "sex", "sen_provision", "year_group"];

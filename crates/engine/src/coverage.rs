@@ -16,12 +16,8 @@ use arrow::array::{Array, AsArray, BooleanArray, Int32Array, RecordBatch, String
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use cwsw_dictionary::AcademicYear;
 
-use crate::{EngineError, QueryHeader};
-
-/// The censuses a measure header may name, as `census_years` writes them in `need`: the
-/// spring, summer and autumn censuses of the calendar year the academic year ends in,
-/// and the spring census after it.
-pub const CENSUS_NEEDS: &[&str] = &["spring", "summer", "autumn", "next spring"];
+use crate::error::EngineError;
+use crate::query::QueryHeader;
 
 /// Whether one measure's year had every census it needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -245,7 +241,7 @@ mod tests {
 
     #[test]
     fn a_census_the_table_does_not_list_is_missing() {
-        let header = crate::QuerySet::embedded()
+        let header = crate::query::QuerySet::embedded()
             .expect("the embedded queries parse")
             .get("exclusions")
             .expect("an exclusions measure")

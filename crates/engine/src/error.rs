@@ -94,3 +94,13 @@ pub struct SchemaMismatch {
     /// Its declared type.
     pub declared_type: String,
 }
+
+/// A DataFusion error of the named query, its cause kept.
+pub(crate) fn query_error(
+    query: &str,
+) -> impl Fn(datafusion::error::DataFusionError) -> EngineError + '_ {
+    move |source| EngineError::Query {
+        query: query.to_string(),
+        source,
+    }
+}

@@ -7,17 +7,12 @@ use std::path::Path;
 use arrow::array::RecordBatch;
 use cwsw_dictionary::AcademicYear;
 
+use crate::error::{EngineError, query_error};
+use crate::query::Query;
 use crate::schema::conform;
-use crate::{Engine, EngineError, Query, ScalarValue, declared_schema};
-
-pub(crate) fn query_error(
-    query: &str,
-) -> impl Fn(datafusion::error::DataFusionError) -> EngineError + '_ {
-    move |source| EngineError::Query {
-        query: query.to_string(),
-        source,
-    }
-}
+use crate::schema::declared_schema;
+use crate::session::Engine;
+use datafusion::scalar::ScalarValue;
 
 impl Engine {
     /// Runs one query with the given parameter values, checks its result against the
@@ -156,7 +151,9 @@ pub(crate) fn borrow(values: &[(String, ScalarValue)]) -> Vec<(&str, ScalarValue
 
 #[cfg(test)]
 mod tests {
-    use crate::{Engine, EngineError, EngineOptions, QuerySet};
+    use crate::error::EngineError;
+    use crate::query::QuerySet;
+    use crate::session::{Engine, EngineOptions};
 
     #[test]
     fn a_failing_query_keeps_datafusions_error_as_its_cause() {

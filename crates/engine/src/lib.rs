@@ -39,20 +39,18 @@ mod schema;
 mod session;
 mod timing;
 
-pub use coverage::{
-    CENSUS_NEEDS, MeasureYear, measure_years, measure_years_batch, measure_years_schema,
-};
+pub use coverage::{MeasureYear, measure_years, measure_years_batch, measure_years_schema};
 pub use datafusion::scalar::ScalarValue;
 pub use query::{
-    Declared, DidYears, EMBEDDED_QUERIES, Estimator, Indicator, QUERY_FOLDERS, Query, QueryHeader,
-    QueryKind, QuerySet, RESEARCH_QUESTIONS,
+    CENSUS_NEEDS, Declared, DidYears, EMBEDDED_QUERIES, Estimator, Indicator, QUERY_FOLDERS, Query,
+    QueryHeader, QueryKind, QuerySet, RESEARCH_QUESTIONS,
 };
 
-pub use completion::BREAKDOWNS;
+pub use completion::{BREAKDOWNS, MeasureResult};
 pub use error::{EngineError, SchemaMismatch};
 pub use output::{csv_field, measure_csv, write_measures};
 pub use parameters::{CIN_PLANS_FROM, lookback, parse_parameter, year_parameters};
-pub use run::{MeasureResult, RunOutput};
+pub use run::RunOutput;
 pub use schema::declared_schema;
 pub use session::{Engine, EngineOptions};
 pub use timing::QueryTiming;

@@ -5,7 +5,10 @@ use std::path::Path;
 
 use arrow::array::{Array, AsArray};
 
-use crate::{EngineError, MeasureResult, MeasureYear, coverage};
+use crate::completion::MeasureResult;
+use crate::coverage;
+use crate::coverage::MeasureYear;
+use crate::error::EngineError;
 
 /// A CSV field: quoted (quotes doubled) when it holds a comma, quote or line end.
 pub fn csv_field(value: &str) -> std::borrow::Cow<'_, str> {

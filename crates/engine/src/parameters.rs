@@ -5,7 +5,10 @@
 use chrono::NaiveDate;
 use cwsw_dictionary::{AcademicYear, Lookback, days_since_epoch};
 
-use crate::{Declared, Engine, EngineError, ScalarValue};
+use crate::ScalarValue;
+use crate::error::EngineError;
+use crate::query::Declared;
+use crate::session::Engine;
 
 /// The parameter values of an academic year, by name (`domain.md` §1, §5), with the
 /// `Ever CIN` look-back (six years unless a run says `--param lookback_years=all`). Values

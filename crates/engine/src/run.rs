@@ -5,59 +5,25 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
 
-use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use cwsw_dictionary::AcademicYear;
 use datafusion::dataframe::DataFrameWriteOptions;
 use datafusion::datasource::MemTable;
 
-use crate::completion::complete;
-use crate::execute::{borrow, query_error};
+use crate::completion::{MeasureResult, complete};
+use crate::coverage;
+use crate::coverage::{MeasureYear, measure_years_batch, measure_years_schema};
+use crate::error::EngineError;
+use crate::error::query_error;
+use crate::execute::borrow;
+use crate::query::Query;
 use crate::schema::check_schema;
+use crate::schema::declared_schema;
+use crate::session::Engine;
 use crate::session::work_table_options;
+use crate::timing::QueryTiming;
 use crate::timing::Timer;
-use crate::{
-    Engine, EngineError, MeasureYear, Query, QueryHeader, QueryTiming, ScalarValue, coverage,
-    declared_schema, measure_years_batch, measure_years_schema,
-};
-
-/// The result of one measure over every year.
-#[derive(Debug, Clone)]
-pub struct MeasureResult {
-    /// The measure's header.
-    pub header: QueryHeader,
-    /// The schema, as declared.
-    pub schema: SchemaRef,
-    /// The rows, sorted by year, group and breakdown.
-    pub batches: Vec<RecordBatch>,
-    /// (year, group) pairs the returns do not support: their values are `x`.
-    pub unsupported: BTreeSet<(i32, String)>,
-    /// Each year's censuses, for a measure whose header names the censuses it needs: a
-    /// year missing one is `x` (`domain.md` §2, complete years).
-    pub years: Vec<MeasureYear>,
-}
-
-impl MeasureResult {
-    /// The year is not a whole year: a census it needs is not among the inputs.
-    pub fn incomplete(&self, year: i32) -> Option<&MeasureYear> {
-        self.years.iter().find(|measure_year| {
-            measure_year.year.time_period() == year && !measure_year.complete()
-        })
-    }
-
-    /// Whether a cell is `x` (not collected, a year missing a census it needs, or the
-    /// group not supported that year) rather than `z` (no denominator) when it is null.
-    pub fn not_collected(&self, year: i32, group: &str, column: &str) -> bool {
-        self.header.not_collected.contains(&year)
-            || self.incomplete(year).is_some()
-            || self.unsupported.contains(&(year, group.to_string()))
-            || self
-                .header
-                .not_collected_columns
-                .get(column)
-                .is_some_and(|years| years.contains(&year))
-    }
-}
+use datafusion::scalar::ScalarValue;
 
 /// What one run produced.
 #[derive(Debug, Clone)]

@@ -5,7 +5,8 @@ use std::sync::Arc;
 use arrow::array::RecordBatch;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
-use crate::{EngineError, QueryHeader, SchemaMismatch};
+use crate::error::{EngineError, SchemaMismatch};
+use crate::query::QueryHeader;
 
 pub(crate) fn arrow_type(column_type: &str) -> DataType {
     match column_type {

@@ -7,8 +7,9 @@ use std::sync::Arc;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
-use crate::execute::query_error;
-use crate::{EngineError, QuerySet};
+use crate::error::EngineError;
+use crate::error::query_error;
+use crate::query::QuerySet;
 
 /// How to run.
 #[derive(Debug, Clone, Default)]
