@@ -588,6 +588,12 @@ fn run_writes_every_measure_year_and_group_with_x_where_not_collected() {
     let years = [201819, 201920, 202021, 202122, 202223, 202324, 202425];
     for measure in ["absence", "exclusions", "ks2", "ks4", "sen", "fsm", "ehe"] {
         let rows = read_csv(&measures.join(format!("{measure}.csv")));
+        // The matrix the Parquet file carries says the same as the CSV's x.
+        let matrix = cwsw_publish::read_measure_file(&measures.join(format!("{measure}.parquet")))
+            .unwrap_or_else(|error| panic!("{measure}.parquet: {error}"))
+            .matrix;
+        assert_eq!(matrix.years, years, "{measure}");
+        assert_eq!(matrix.groups, labels, "{measure}");
         let headline = |year: i32, group: &str| {
             let found: Vec<_> = rows
                 .iter()
@@ -621,9 +627,15 @@ fn run_writes_every_measure_year_and_group_with_x_where_not_collected() {
                     "{measure} {year} {group}: t_pupils is {}",
                     row["t_pupils"]
                 );
+                assert_eq!(
+                    matrix.is_x(year, group, "t_pupils"),
+                    x,
+                    "{measure} {year} {group}: the matrix"
+                );
                 if measure == "ks4" && !x {
                     let p8_missing = [201920, 202021, 202425].contains(&year);
                     assert_eq!(row["avg_p8score"] == "x", p8_missing, "ks4 {year} {group}");
+                    assert_eq!(matrix.is_x(year, group, "avg_p8score"), p8_missing);
                     assert_ne!(row["avg_att8"], "x", "ks4 {year} {group}");
                 }
             }

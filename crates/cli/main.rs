@@ -199,9 +199,6 @@ enum Command {
         /// Three-digit LA code.
         #[arg(long)]
         la: String,
-        /// Academic years, first..last.
-        #[arg(long, default_value = "2018/19..2024/25")]
-        years: String,
     },
     /// Renders the data dictionary as Markdown.
     Dictionary {
@@ -475,15 +472,9 @@ fn run(cli: Cli) -> Result<()> {
             )?;
             println!("{plan}");
         }
-        Command::Publish {
-            measures,
-            out,
-            la,
-            years,
-        } => {
-            let years = parse_years(&years)?;
-            let batches = cwsw_publish::read_measure_file(&measures.join("absence.parquet"))?;
-            let table = pipeline::publish(&batches, &la, &years, &out, &mut progress)?;
+        Command::Publish { measures, out, la } => {
+            let file = cwsw_publish::read_measure_file(&measures.join("absence.parquet"))?;
+            let table = pipeline::publish(&file.batches, &file.matrix, &la, &out, &mut progress)?;
             println!("submission: {} ({} rows)", out.display(), table.rows.len());
         }
         Command::Dictionary { out } => {

@@ -485,26 +485,14 @@ pub fn stats(
 
 pub fn publish(
     batches: &[cwsw_publish::RecordBatch],
+    matrix: &cwsw_dictionary::matrix::Matrix,
     la_code: &str,
-    years: &[AcademicYear],
     out: &Path,
     progress: &mut Progress,
 ) -> Result<PublishedTable> {
-    let queries = QuerySet::embedded()?;
-    let cohort = queries
-        .get("social_care_groups")
-        .context("no social_care_groups query")?;
-    let absence = queries.get("absence").context("no absence measure")?;
     let la = *cwsw_publish::local_authority(la_code)
         .ok_or_else(|| cwsw_publish::PublishError::UnknownLa(la_code.to_string()))?;
-    let publication = Publication {
-        la,
-        years: years.to_vec(),
-        groups: cohort.header.groups.clone(),
-        not_collected: absence.header.not_collected.clone(),
-        unsupported: cwsw_publish::not_available(batches)?,
-        confidence: 0.95,
-    };
+    let publication = Publication::new(la, matrix);
     let rows = cwsw_publish::read_absence(batches)?;
     let table = cwsw_publish::absence_table(&rows, &publication, &DisclosureRules::default())?;
     cwsw_publish::write_ees(&table, out)?;
@@ -609,8 +597,8 @@ pub fn demo(out: &Path, pupils: usize, seed: u64, progress: &mut Progress) -> Re
     }
     let table = publish(
         &absence.batches,
+        &absence.matrix,
         &options.la_code,
-        &years,
         &submission,
         progress,
     )?;

@@ -18,6 +18,7 @@ mod academic_year;
 pub mod groups;
 mod lookback;
 mod markdown;
+pub mod matrix;
 mod model;
 mod parameters;
 pub mod upn;

@@ -10,6 +10,7 @@ use arrow::array::{
     StringArray,
 };
 use arrow::datatypes::{DataType, SchemaRef};
+use cwsw_dictionary::matrix::{Matrix, Reason, Unavailable};
 
 use crate::coverage::MeasureYear;
 use crate::error::EngineError;
@@ -30,9 +31,45 @@ pub struct MeasureResult {
     /// Each year's censuses, for a measure whose header names the censuses it needs: a
     /// year missing one is `x` (`domain.md` §2, complete years).
     pub years: Vec<MeasureYear>,
+    /// The years and groups the measure covers and which cells are `x`, as it travels in
+    /// the measure file.
+    pub matrix: Matrix,
 }
 
 impl MeasureResult {
+    /// The matrix over the run's `years` and the `groups` in publishing order: each
+    /// (year, group) not collected, not a whole year, or not supported by the returns,
+    /// and the columns not collected in some years.
+    pub fn make_matrix(&self, years: &[i32], groups: &[String]) -> Matrix {
+        let mut unavailable = Vec::new();
+        for year in years {
+            for group in groups {
+                let reason = if self.header.not_collected.contains(year) {
+                    Reason::NotCollected
+                } else if let Some(measure_year) = self.incomplete(*year) {
+                    Reason::Incomplete {
+                        missing: measure_year.missing.clone(),
+                    }
+                } else if self.unsupported.contains(&(*year, group.clone())) {
+                    Reason::Unsupported
+                } else {
+                    continue;
+                };
+                unavailable.push(Unavailable {
+                    year: *year,
+                    group: group.clone(),
+                    reason,
+                });
+            }
+        }
+        Matrix {
+            years: years.to_vec(),
+            groups: groups.to_vec(),
+            unavailable,
+            columns_not_collected: self.header.not_collected_columns.clone(),
+        }
+    }
+
     /// The year is not a whole year: a census it needs is not among the inputs.
     pub fn incomplete(&self, year: i32) -> Option<&MeasureYear> {
         self.years.iter().find(|measure_year| {
@@ -86,6 +123,12 @@ pub(crate) fn complete(
         batches: Vec::new(),
         unsupported,
         years: Vec::new(),
+        matrix: Matrix {
+            years: Vec::new(),
+            groups: Vec::new(),
+            unavailable: Vec::new(),
+            columns_not_collected: Default::default(),
+        },
     };
     // Not collected, or not a whole year: every row x.
     let x_year = |year: &i32| header.not_collected.contains(year) || incomplete.contains(year);

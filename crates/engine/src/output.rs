@@ -6,6 +6,8 @@ use std::path::Path;
 use arrow::array::{Array, AsArray};
 
 use crate::completion::MeasureResult;
+use cwsw_dictionary::matrix::MATRIX_KEY;
+
 use crate::coverage;
 use crate::coverage::MeasureYear;
 use crate::error::EngineError;
@@ -110,6 +112,10 @@ pub fn write_measures(results: &[MeasureResult], dir: &Path) -> Result<(), Engin
         let properties = parquet::file::properties::WriterProperties::builder()
             .set_compression(parquet::basic::Compression::ZSTD(Default::default()))
             .set_created_by(format!("cwsw {}", env!("CARGO_PKG_VERSION")))
+            .set_key_value_metadata(Some(vec![parquet::file::metadata::KeyValue::new(
+                MATRIX_KEY.to_string(),
+                result.matrix.to_json(),
+            )]))
             .build();
         let mut writer =
             parquet::arrow::ArrowWriter::try_new(file, result.schema.clone(), Some(properties))

@@ -66,6 +66,19 @@ impl Engine {
             .filter(|(year, _, _)| time_periods.contains(year))
             .collect();
         let censuses = self.census_years().await?;
+        // The matrix's rows and columns: the run's years, and the groups in the order the
+        // cohort's header lists them (else as `cohort_groups` first names them).
+        let time_periods_in_order: Vec<i32> = time_periods.iter().copied().collect();
+        let mut group_order: Vec<String> = self
+            .queries
+            .get("social_care_groups")
+            .map(|query| query.header.groups.clone())
+            .unwrap_or_default();
+        for (_, group, _) in &groups {
+            if !group_order.contains(group) {
+                group_order.push(group.clone());
+            }
+        }
         let mut measures = Vec::new();
         for query in self.queries.measures() {
             if !only.is_empty() && !only.contains(&query.header.name) {
@@ -90,6 +103,7 @@ impl Engine {
             }
             let mut result = complete(query, batches, &groups, &incomplete)?;
             result.years = measure_years;
+            result.matrix = result.make_matrix(&time_periods_in_order, &group_order);
             measures.push(result);
             timings.push(timing.stop());
         }

@@ -28,18 +28,46 @@ use std::path::{Path, PathBuf};
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::{Float64Type, Int32Type, Int64Type};
 use cwsw_dictionary::AcademicYear;
+use cwsw_dictionary::matrix::{MATRIX_KEY, Matrix};
 use cwsw_stats::{Interval, RatioSums, ratio_interval, wilson};
 
 /// What can go wrong publishing.
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
-    /// A file could not be written.
-    #[error("{path}: {source}")]
+    /// A file could not be read or written.
+    #[error("{path}")]
     Io {
         /// The file.
         path: PathBuf,
         /// The cause.
+        #[source]
         source: std::io::Error,
+    },
+    /// A measure file could not be read as Parquet.
+    #[error("{path}: reading Parquet")]
+    Parquet {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: parquet::errors::ParquetError,
+    },
+    /// A measure file carries no matrix: it was not written by `cwsw run` of this version.
+    #[error(
+        "{path}: no matrix ({MATRIX_KEY} in its Parquet metadata) says which years and groups it covers and which cells are x\nhint: write the measures again with `cwsw run`"
+    )]
+    NoMatrix {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A measure file's matrix cannot be read.
+    #[error("{path}")]
+    Matrix {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: cwsw_dictionary::matrix::MatrixError,
     },
     /// The measure rows are not what publish expects.
     #[error("measure `{measure}`: {message}")]
@@ -168,26 +196,6 @@ fn column<'a>(batch: &'a RecordBatch, name: &str) -> Result<&'a dyn Array, Publi
         })
 }
 
-/// The (time period, group) headline rows of a measure that are `x`: all counts null,
-/// because the measure was not collected or the LA's returns do not support the group.
-pub fn not_available(batches: &[RecordBatch]) -> Result<BTreeSet<(i32, String)>, PublishError> {
-    let mut cells = BTreeSet::new();
-    for batch in batches {
-        let year = column(batch, "academic_year")?.as_primitive_opt::<Int32Type>();
-        let group = column(batch, "social_care_group")?.as_string_opt::<i32>();
-        let (Some(year), Some(group)) = (year, group) else {
-            continue;
-        };
-        let pupils = column(batch, "t_pupils")?;
-        for index in 0..batch.num_rows() {
-            if pupils.is_null(index) {
-                cells.insert((year.value(index), group.value(index).to_string()));
-            }
-        }
-    }
-    Ok(cells)
-}
-
 /// Reads the absence measure's batches.
 pub fn read_absence(batches: &[RecordBatch]) -> Result<Vec<AbsenceRow>, PublishError> {
     let mut rows = Vec::new();
@@ -308,6 +316,25 @@ pub struct Publication {
     pub unsupported: BTreeSet<(i32, String)>,
     /// Confidence level of intervals.
     pub confidence: f64,
+}
+
+impl Publication {
+    /// The publication of a measure for an LA, its years, groups and `x` cells as the
+    /// measure's matrix says, with 95% intervals.
+    pub fn new(la: LocalAuthority, matrix: &Matrix) -> Self {
+        Self {
+            la,
+            years: matrix
+                .years
+                .iter()
+                .map(|time_period| AcademicYear::starting(time_period / 100))
+                .collect(),
+            groups: matrix.groups.clone(),
+            not_collected: matrix.not_collected_years(),
+            unsupported: matrix.unavailable_cells(),
+            confidence: 0.95,
+        }
+    }
 }
 
 /// An indicator column of a published file.
@@ -816,28 +843,108 @@ pub fn write_ees(table: &PublishedTable, dir: &Path) -> Result<Vec<PathBuf>, Pub
     Ok(written)
 }
 
-/// Reads a measure written by the engine (`NAME.parquet`).
-pub fn read_measure_file(path: &Path) -> Result<Vec<RecordBatch>, PublishError> {
+/// A measure file as `cwsw run` wrote it: its rows, and the matrix that says which years
+/// and groups it covers and which cells are `x`.
+#[derive(Debug, Clone)]
+pub struct MeasureFile {
+    /// The rows.
+    pub batches: Vec<RecordBatch>,
+    /// The matrix, from the file's metadata.
+    pub matrix: Matrix,
+}
+
+/// Reads a measure's Parquet file with its matrix; refuses a file without one.
+pub fn read_measure_file(path: &Path) -> Result<MeasureFile, PublishError> {
     let file = std::fs::File::open(path).map_err(|source| PublishError::Io {
         path: path.to_path_buf(),
         source,
     })?;
-    let input = |message: String| PublishError::Input {
-        measure: path.display().to_string(),
-        message,
+    let parquet_error = |source| PublishError::Parquet {
+        path: path.to_path_buf(),
+        source,
     };
-    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
-        .map_err(|error| input(error.to_string()))?
+    let builder = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(parquet_error)?;
+    let text = builder
+        .metadata()
+        .file_metadata()
+        .key_value_metadata()
+        .and_then(|pairs| pairs.iter().find(|pair| pair.key == MATRIX_KEY))
+        .and_then(|pair| pair.value.clone())
+        .ok_or_else(|| PublishError::NoMatrix {
+            path: path.to_path_buf(),
+        })?;
+    let matrix = Matrix::from_json(&text).map_err(|source| PublishError::Matrix {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let batches = builder
         .build()
-        .map_err(|error| input(error.to_string()))?;
-    reader
+        .map_err(parquet_error)?
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|error| input(error.to_string()))
+        .map_err(|source| PublishError::Parquet {
+            path: path.to_path_buf(),
+            source: source.into(),
+        })?;
+    Ok(MeasureFile { batches, matrix })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A one-column Parquet file, with the matrix in its metadata or without.
+    fn measure_file(dir: &Path, matrix: Option<&str>) -> PathBuf {
+        let path = dir.join("absence.parquet");
+        let batch = RecordBatch::try_from_iter([(
+            "academic_year",
+            std::sync::Arc::new(arrow::array::Int32Array::from(vec![202122])) as _,
+        )])
+        .expect("a batch");
+        let properties = parquet::file::properties::WriterProperties::builder()
+            .set_key_value_metadata(matrix.map(|json| {
+                vec![parquet::file::metadata::KeyValue::new(
+                    MATRIX_KEY.to_string(),
+                    json.to_string(),
+                )]
+            }))
+            .build();
+        let file = std::fs::File::create(&path).expect("a file");
+        let mut writer =
+            parquet::arrow::ArrowWriter::try_new(file, batch.schema(), Some(properties))
+                .expect("a writer");
+        writer.write(&batch).expect("written");
+        writer.close().expect("closed");
+        path
+    }
+
+    #[test]
+    fn a_measure_file_without_its_matrix_is_refused() {
+        let dir = std::env::temp_dir().join(format!("cwsw-publish-matrix-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("a folder");
+        let error = read_measure_file(&measure_file(&dir, None)).expect_err("no matrix");
+        assert!(matches!(error, PublishError::NoMatrix { .. }), "{error:?}");
+        assert!(
+            error.to_string().contains("hint: write the measures again"),
+            "{error}"
+        );
+        let error =
+            read_measure_file(&measure_file(&dir, Some("{\"years\": 1}"))).expect_err("bad");
+        assert!(matches!(error, PublishError::Matrix { .. }), "{error:?}");
+        let matrix = Matrix {
+            years: vec![202122],
+            groups: vec!["CINO at 31 March".to_string()],
+            unavailable: Vec::new(),
+            columns_not_collected: Default::default(),
+        };
+        let file = read_measure_file(&measure_file(&dir, Some(&matrix.to_json()))).expect("read");
+        assert_eq!(file.matrix, matrix);
+        assert_eq!(file.batches[0].num_rows(), 1);
+        let publication =
+            Publication::new(local_authority("801").copied().expect("Bristol"), &matrix);
+        assert_eq!(publication.years, vec![AcademicYear::starting(2021)]);
+        std::fs::remove_dir_all(&dir).expect("removed");
+    }
 
     fn row(group: &str, pupils: u64, persistent: u64) -> AbsenceRow {
         AbsenceRow {
