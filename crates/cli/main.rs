@@ -59,7 +59,9 @@ enum Command {
         #[arg(long, default_value_t = 2021)]
         seed: u64,
         /// A planted effect, `attendance=+2pp` or `suspensions=-1.5pp`; applies to every
-        /// child in need at 31 March that year (CINO, CPPO, CLA), from 2021/22.
+        /// child in need at 31 March that year (CINO, CPPO, CLA), from 2021/22 (a
+        /// suspensions effect to those aged 7 or over, the only ones synth suspends, so
+        /// the group's measured rate moves by less).
         #[arg(long)]
         effect: Vec<String>,
         /// What the social-care groups' absence and suspensions follow: `national` (each

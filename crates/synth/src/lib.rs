@@ -67,7 +67,9 @@ pub enum Effect {
         percentage_points: f64,
     },
     /// The chance of one or more suspensions changes by this many points; applies to
-    /// every child in need at 31 March that year (CINO, CPPO, CLA), from 2021/22.
+    /// every child in need at 31 March that year (CINO, CPPO, CLA), from 2021/22, aged 7
+    /// or over (synth suspends no younger child). The measured rate, over every pupil
+    /// of the group, so moves by less: about −1.5 points for −2 (`benches/power.sh`).
     Suspensions {
         /// Change in the suspension rate.
         percentage_points: f64,
