@@ -190,11 +190,14 @@ enum Command {
         #[arg(long)]
         param: Vec<String>,
     },
-    /// Disclosure control and the EES-format submission from the measures.
+    /// Disclosure control and the EES-format submission: every measure and its estimates.
     Publish {
-        /// Measures folder.
+        /// Measures folder (`cwsw run`).
         #[arg(long)]
         measures: PathBuf,
+        /// Estimates folder (`cwsw stats`).
+        #[arg(long, default_value = "estimates")]
+        estimates: PathBuf,
         /// Submission folder.
         #[arg(long)]
         out: PathBuf,
@@ -474,10 +477,18 @@ fn run(cli: Cli) -> Result<()> {
             )?;
             println!("{plan}");
         }
-        Command::Publish { measures, out, la } => {
-            let file = cwsw_publish::read_measure_file(&measures.join("absence.parquet"))?;
-            let table = pipeline::publish(&file.batches, &file.matrix, &la, &out, &mut progress)?;
-            println!("submission: {} ({} rows)", out.display(), table.rows.len());
+        Command::Publish {
+            measures,
+            estimates,
+            out,
+            la,
+        } => {
+            let submission = pipeline::publish(&measures, &estimates, &la, &out, &mut progress)?;
+            println!(
+                "submission: {} ({} files)",
+                out.display(),
+                submission.files.len()
+            );
         }
         Command::Dictionary { out } => {
             let dictionary = cwsw_dictionary::Dictionary::embedded()?;

@@ -7,7 +7,7 @@ use anyhow::{Context as _, Result, bail};
 use cwsw_dictionary::{AcademicYear, Dictionary};
 use cwsw_engine::{EngineOptions, MeasureResult, QuerySet};
 use cwsw_extract::{ExtractOptions, ExtractSummary, PseudonymisationKey};
-use cwsw_publish::{DisclosureRules, Publication, PublishedTable};
+use cwsw_publish::{DisclosureRules, Submission};
 use cwsw_report::{DataQuality, ReportInput};
 use cwsw_synth::{SynthOptions, WrittenReturns};
 
@@ -483,26 +483,39 @@ pub fn stats(
     Ok(summary)
 }
 
+/// `cwsw publish`: every measure of `measures` and its estimates, into a fresh `out`.
 pub fn publish(
-    batches: &[cwsw_publish::RecordBatch],
-    matrix: &cwsw_dictionary::matrix::Matrix,
+    measures: &Path,
+    estimates: &Path,
     la_code: &str,
     out: &Path,
     progress: &mut Progress,
-) -> Result<PublishedTable> {
+) -> Result<Submission> {
     let la = *cwsw_publish::local_authority(la_code)
         .ok_or_else(|| cwsw_publish::PublishError::UnknownLa(la_code.to_string()))?;
-    let publication = Publication::new(la, matrix);
-    let rows = cwsw_publish::read_absence(batches)?;
-    let table = cwsw_publish::absence_table(&rows, &publication, &DisclosureRules::default())?;
-    cwsw_publish::write_ees(&table, out)?;
+    if out.exists() {
+        std::fs::remove_dir_all(out).with_context(|| format!("clearing {}", out.display()))?;
+    }
+    let submission = cwsw_publish::publish(
+        measures,
+        &estimates.join(cwsw_estimates::ESTIMATES_FILE),
+        la,
+        &DisclosureRules::default(),
+        out,
+    )?;
+    let (rows, suppressed) = submission
+        .tables
+        .iter()
+        .flat_map(|(table, estimates)| [table, estimates])
+        .fold((0, 0), |(rows, suppressed), table| {
+            (rows + table.rows.len(), suppressed + table.suppressed.len())
+        });
     progress.stage(&format!(
-        "publish: {} rows, {} cells suppressed -> {}",
-        table.rows.len(),
-        table.suppressed.len(),
+        "publish: {} tables, {rows} rows, {suppressed} cells suppressed -> {}",
+        submission.tables.len() * 2,
         out.display()
     ));
-    Ok(table)
+    Ok(submission)
 }
 
 pub fn quality(summary: &ExtractSummary) -> DataQuality {
@@ -586,25 +599,20 @@ pub fn demo(out: &Path, pupils: usize, seed: u64, progress: &mut Progress) -> Re
         },
         progress,
     )?;
-    let absence = results
-        .iter()
-        .find(|result| result.header.name == "absence")
-        .context("no absence measure")?;
     let submission = out.join("submission");
-    if submission.exists() {
-        std::fs::remove_dir_all(&submission)
-            .with_context(|| format!("clearing {}", submission.display()))?;
-    }
-    let table = publish(
-        &absence.batches,
-        &absence.matrix,
+    let published = publish(
+        &measures,
+        &estimates,
         &options.la_code,
         &submission,
         progress,
     )?;
+    let table = published
+        .measure("absence")
+        .context("no absence measure was published")?;
     let report = out.join("report.html");
     let html = cwsw_report::render(&ReportInput {
-        absence: &table,
+        absence: table,
         quality: &quality(&summary),
         tool: format!("cwsw {}", env!("CARGO_PKG_VERSION")),
     });

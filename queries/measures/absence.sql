@@ -10,11 +10,19 @@
 -- research_question: RQ1 attendance
 -- did_years: {pre_until: 201819, post_from: 202122}
 -- indicators:
---   pt_overall: {estimator: ratio, numerator: t_sess_overall, denominator: t_sess_possible, numerator_squared: sum_overall_squared, denominator_squared: sum_possible_squared, cross: sum_overall_possible, pupils: t_pupils, pupil_level: [sessions_overall, sessions_possible], confirmatory: true}
---   pt_authorised: {estimator: ratio, numerator: t_sess_authorised, denominator: t_sess_possible, numerator_squared: sum_authorised_squared, denominator_squared: sum_possible_squared, cross: sum_authorised_possible, pupils: t_pupils, pupil_level: [sessions_authorised, sessions_possible]}
---   pt_unauthorised: {estimator: ratio, numerator: t_sess_unauthorised, denominator: t_sess_possible, numerator_squared: sum_unauthorised_squared, denominator_squared: sum_possible_squared, cross: sum_unauthorised_possible, pupils: t_pupils, pupil_level: [sessions_unauthorised, sessions_possible]}
---   pt_pupils_pa_10_exact: {estimator: proportion, numerator: t_pupils_pa_10_exact, denominator: t_pupils, pupil_level: [persistent, absence_pupil], confirmatory: true}
---   pt_pupils_pa_50_exact: {estimator: proportion, numerator: t_pupils_pa_50_exact, denominator: t_pupils, pupil_level: [severe, absence_pupil]}
+--   pt_overall: {estimator: ratio, numerator: t_sess_overall, denominator: t_sess_possible, numerator_squared: sum_overall_squared, denominator_squared: sum_possible_squared, cross: sum_overall_possible, pupils: t_pupils, pupil_level: [sessions_overall, sessions_possible], confirmatory: true, label: Overall absence rate, dp: 1, grouping: Absence}
+--   pt_authorised: {estimator: ratio, numerator: t_sess_authorised, denominator: t_sess_possible, numerator_squared: sum_authorised_squared, denominator_squared: sum_possible_squared, cross: sum_authorised_possible, pupils: t_pupils, pupil_level: [sessions_authorised, sessions_possible], label: Authorised absence rate, dp: 1, grouping: Absence}
+--   pt_unauthorised: {estimator: ratio, numerator: t_sess_unauthorised, denominator: t_sess_possible, numerator_squared: sum_unauthorised_squared, denominator_squared: sum_possible_squared, cross: sum_unauthorised_possible, pupils: t_pupils, pupil_level: [sessions_unauthorised, sessions_possible], label: Unauthorised absence rate, dp: 1, grouping: Absence}
+--   pt_pupils_pa_10_exact: {estimator: proportion, numerator: t_pupils_pa_10_exact, denominator: t_pupils, pupil_level: [persistent, absence_pupil], confirmatory: true, label: Percentage of pupils who are persistent absentees, dp: 1, grouping: Persistent and severe absence}
+--   pt_pupils_pa_50_exact: {estimator: proportion, numerator: t_pupils_pa_50_exact, denominator: t_pupils, pupil_level: [severe, absence_pupil], label: Percentage of pupils who are severe absentees, dp: 1, grouping: Persistent and severe absence}
+-- counts:
+--   t_pupils: {counts: pupils, label: Number of pupils, grouping: Absence}
+--   t_sess_possible: {counts: sessions, of: t_pupils, label: Number of possible sessions, grouping: Absence}
+--   t_sess_overall: {counts: sessions, of: t_pupils, label: Number of overall absence sessions, grouping: Absence}
+--   t_sess_authorised: {counts: sessions, of: t_pupils, label: Number of authorised absence sessions, grouping: Absence}
+--   t_sess_unauthorised: {counts: sessions, of: t_pupils, label: Number of unauthorised absence sessions, grouping: Absence}
+--   t_pupils_pa_10_exact: {counts: pupils, of: t_pupils, label: Number of persistent absentees, grouping: Persistent and severe absence}
+--   t_pupils_pa_50_exact: {counts: pupils, of: t_pupils, label: Number of severe absentees, grouping: Persistent and severe absence}
 -- parameters:
 --   academic_year: int32, the academic year as EES time_period (202122)
 -- output:

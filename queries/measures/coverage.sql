@@ -7,7 +7,12 @@
 -- denominator: children in the group (persons, persons.sql); pupils for All pupils comparison and Never CIN, which come from the census and are all matched
 -- research_question: RQ5 visibility
 -- indicators:
---   pt_matched: {estimator: proportion, numerator: t_matched, denominator: t_children, gap: false}
+--   pt_matched: {estimator: proportion, numerator: t_matched, denominator: t_children, gap: false, label: Percentage of children matched to the school census, dp: 1}
+-- counts:
+--   t_children: {counts: children, label: Number of children in the group}
+--   t_matched: {counts: children, of: t_children, label: Number of children matched to a school census record}
+--   t_no_upn: {counts: children, of: t_children, label: Number of children with no UPN in any return}
+--   t_upn_not_found: {counts: children, of: t_children, label: Number of children whose UPN no census record holds}
 -- parameters:
 --   academic_year: int32, the academic year as EES time_period (202122)
 -- output:

@@ -7,7 +7,10 @@
 -- denominator: pupils in the group on a school census in the year
 -- research_question: RQ5 visibility
 -- indicators:
---   pt_ehe_moves: {estimator: proportion, numerator: t_ehe_moves, denominator: t_pupils}
+--   pt_ehe_moves: {estimator: proportion, numerator: t_ehe_moves, denominator: t_pupils, label: Percentage who began elective home education, dp: 1}
+-- counts:
+--   t_pupils: {counts: pupils, label: Number of pupils on a school census in the year}
+--   t_ehe_moves: {counts: pupils, of: t_pupils, label: Number of pupils who began elective home education}
 -- parameters:
 --   academic_year: int32, the academic year as EES time_period (202122)
 --   year_start: date, 1 August starting the academic year (the year exclusions and census terms use)

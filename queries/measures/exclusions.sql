@@ -10,8 +10,12 @@
 -- research_question: RQ2 exclusions
 -- did_years: {pre_until: 201819, post_from: 202122}
 -- indicators:
---   pt_perm_excl: {estimator: ratio, numerator: t_perm_excl, denominator: t_pupils, cross: t_perm_excl_on_roll, binary: true, pupil_level: [permanently_excluded, on_spring_roll], confirmatory: true}
---   pt_one_plus_sus: {estimator: ratio, numerator: t_one_plus_sus, denominator: t_pupils, cross: t_one_plus_sus_on_roll, binary: true, pupil_level: [suspended, on_spring_roll], confirmatory: true}
+--   pt_perm_excl: {estimator: ratio, numerator: t_perm_excl, denominator: t_pupils, cross: t_perm_excl_on_roll, binary: true, pupil_level: [permanently_excluded, on_spring_roll], confirmatory: true, label: Permanent exclusion rate, dp: 2}
+--   pt_one_plus_sus: {estimator: ratio, numerator: t_one_plus_sus, denominator: t_pupils, cross: t_one_plus_sus_on_roll, binary: true, pupil_level: [suspended, on_spring_roll], confirmatory: true, label: Percentage of pupils with one or more suspensions, dp: 2}
+-- counts:
+--   t_pupils: {counts: pupils, label: Number of pupils on roll at the spring census}
+--   t_perm_excl: {counts: pupils, of: t_pupils, label: Number of pupils permanently excluded}
+--   t_one_plus_sus: {counts: pupils, of: t_pupils, label: Number of pupils with one or more suspensions}
 -- parameters:
 --   academic_year: int32, the academic year as EES time_period (202122)
 -- output:

@@ -8,7 +8,10 @@
 -- censuses: [spring]
 -- research_question: RQ4 needs
 -- indicators:
---   pt_FSM_eligible: {estimator: proportion, numerator: t_FSM_eligible, denominator: t_pupils}
+--   pt_FSM_eligible: {estimator: proportion, numerator: t_FSM_eligible, denominator: t_pupils, label: Percentage of pupils eligible for free school meals, dp: 1}
+-- counts:
+--   t_pupils: {counts: pupils, label: Number of pupils on roll at the spring census}
+--   t_FSM_eligible: {counts: pupils, of: t_pupils, label: Number of pupils eligible for free school meals}
 -- parameters:
 --   academic_year: int32, the academic year as EES time_period (202122)
 -- output:
@@ -22,8 +25,10 @@
 --   t_FSM_eligible: int64, pupils eligible for free school meals
 --   pt_FSM_eligible: float64, % of pupils
 --
--- DfE does not report FSM for children looked after, whose meals the LA provides;
--- publish leaves those groups out, the measure keeps them for the analyst.
+-- DfE does not report FSM for children looked after, whose meals the LA provides, so
+-- read their rows with care. cwsw publishes them all the same: leaving them out would
+-- not hide them (CIN at 31 March less CINO and CPPO gives CLA), and the evaluation
+-- compares every group.
 
 with
 

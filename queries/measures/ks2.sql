@@ -9,12 +9,26 @@
 -- research_question: RQ3 attainment
 -- did_years: {pre_until: 201819, post_from: 202122}
 -- indicators:
---   pt_read_met_expected_standard: {estimator: proportion, numerator: t_read_met_expected_standard, denominator: t_read_eligible_pupils}
---   pt_writta_met_expected_standard: {estimator: proportion, numerator: t_writta_met_expected_standard, denominator: t_writta_eligible_pupils}
---   pt_mat_met_expected_standard: {estimator: proportion, numerator: t_mat_met_expected_standard, denominator: t_mat_eligible_pupils}
---   pt_rwm_met_expected_standard: {estimator: proportion, numerator: t_rwm_met_expected_standard, denominator: t_rwm_eligible_pupils, pupil_level: [ks2_rwm_met, ks2_rwm_eligible]}
---   pt_gps_met_expected_standard: {estimator: proportion, numerator: t_gps_met_expected_standard, denominator: t_gps_eligible_pupils}
---   pt_scita_met_expected_standard: {estimator: proportion, numerator: t_scita_met_expected_standard, denominator: t_scita_eligible_pupils}
+--   pt_read_met_expected_standard: {estimator: proportion, numerator: t_read_met_expected_standard, denominator: t_read_eligible_pupils, label: "Reading: % at expected standard", dp: 0}
+--   pt_writta_met_expected_standard: {estimator: proportion, numerator: t_writta_met_expected_standard, denominator: t_writta_eligible_pupils, label: "Writing (teacher assessment): % at expected standard", dp: 0}
+--   pt_mat_met_expected_standard: {estimator: proportion, numerator: t_mat_met_expected_standard, denominator: t_mat_eligible_pupils, label: "Maths: % at expected standard", dp: 0}
+--   pt_rwm_met_expected_standard: {estimator: proportion, numerator: t_rwm_met_expected_standard, denominator: t_rwm_eligible_pupils, pupil_level: [ks2_rwm_met, ks2_rwm_eligible], label: "Reading, writing and maths: % at expected standard", dp: 0}
+--   pt_gps_met_expected_standard: {estimator: proportion, numerator: t_gps_met_expected_standard, denominator: t_gps_eligible_pupils, label: "Grammar, punctuation, spelling: % expected standard", dp: 0}
+--   pt_scita_met_expected_standard: {estimator: proportion, numerator: t_scita_met_expected_standard, denominator: t_scita_eligible_pupils, label: "Science (teacher assessment): % at expected standard", dp: 0}
+-- counts:
+--   t_pupils: {counts: pupils, label: Number of pupils at the end of key stage 2}
+--   t_read_eligible_pupils: {counts: pupils, of: t_pupils, label: Number of pupils eligible for reading}
+--   t_writta_eligible_pupils: {counts: pupils, of: t_pupils, label: Number of pupils eligible for writing (teacher assessment)}
+--   t_mat_eligible_pupils: {counts: pupils, of: t_pupils, label: Number of pupils eligible for maths}
+--   t_rwm_eligible_pupils: {counts: pupils, of: t_pupils, label: "Number of pupils eligible for reading, writing and maths"}
+--   t_gps_eligible_pupils: {counts: pupils, of: t_pupils, label: "Number of pupils eligible for grammar, punctuation and spelling"}
+--   t_scita_eligible_pupils: {counts: pupils, of: t_pupils, label: Number of pupils eligible for science (teacher assessment)}
+--   t_read_met_expected_standard: {counts: pupils, of: t_read_eligible_pupils, label: Number of pupils at the expected standard in reading}
+--   t_writta_met_expected_standard: {counts: pupils, of: t_writta_eligible_pupils, label: Number of pupils at the expected standard in writing}
+--   t_mat_met_expected_standard: {counts: pupils, of: t_mat_eligible_pupils, label: Number of pupils at the expected standard in maths}
+--   t_rwm_met_expected_standard: {counts: pupils, of: t_rwm_eligible_pupils, label: "Number of pupils at the expected standard in reading, writing and maths"}
+--   t_gps_met_expected_standard: {counts: pupils, of: t_gps_eligible_pupils, label: "Number of pupils at the expected standard in grammar, punctuation and spelling"}
+--   t_scita_met_expected_standard: {counts: pupils, of: t_scita_eligible_pupils, label: Number of pupils at the expected standard in science}
 -- parameters:
 --   academic_year: int32, the academic year as EES time_period (202122)
 -- output:

@@ -13,12 +13,18 @@
 -- research_question: RQ3 attainment
 -- did_years: {pre_until: 201819, post_from: 202223}
 -- indicators:
---   avg_att8: {estimator: mean, numerator: sum_att8, denominator: t_pupils, numerator_squared: sum_att8_squared, pupil_level: [attainment8, ks4_pupil]}
---   avg_p8score: {estimator: progress8, numerator: sum_p8score, denominator: t_p8_pupils, pupil_level: [p8score, p8_pupil]}
---   pt_l2basics_94: {estimator: proportion, numerator: t_l2basics_94, denominator: t_pupils, pupil_level: [l2basics_94, ks4_pupil]}
---   pt_l2basics_95: {estimator: proportion, numerator: t_l2basics_95, denominator: t_pupils}
---   avg_ebaccaps: {estimator: mean, numerator: sum_ebaccaps, denominator: t_pupils, numerator_squared: sum_ebaccaps_squared}
---   pt_ebacc_e_ptq_ee: {estimator: proportion, numerator: t_ebacc_e_ptq_ee, denominator: t_pupils}
+--   avg_att8: {estimator: mean, numerator: sum_att8, denominator: t_pupils, numerator_squared: sum_att8_squared, pupil_level: [attainment8, ks4_pupil], label: Average Attainment 8 score, dp: 1}
+--   avg_p8score: {estimator: progress8, numerator: sum_p8score, denominator: t_p8_pupils, pupil_level: [p8score, p8_pupil], label: Average Progress 8 score, dp: 2}
+--   pt_l2basics_94: {estimator: proportion, numerator: t_l2basics_94, denominator: t_pupils, pupil_level: [l2basics_94, ks4_pupil], label: "English and maths at grade 4 or above: % of pupils", dp: 1}
+--   pt_l2basics_95: {estimator: proportion, numerator: t_l2basics_95, denominator: t_pupils, label: "English and maths at grade 5 or above: % of pupils", dp: 1}
+--   avg_ebaccaps: {estimator: mean, numerator: sum_ebaccaps, denominator: t_pupils, numerator_squared: sum_ebaccaps_squared, label: Average EBacc point score, dp: 2}
+--   pt_ebacc_e_ptq_ee: {estimator: proportion, numerator: t_ebacc_e_ptq_ee, denominator: t_pupils, label: Percentage of pupils entering the EBacc, dp: 1}
+-- counts:
+--   t_pupils: {counts: pupils, label: Number of pupils at the end of key stage 4}
+--   t_p8_pupils: {counts: pupils, of: t_pupils, label: Number of pupils with a Progress 8 score}
+--   t_l2basics_94: {counts: pupils, of: t_pupils, label: Number of pupils with English and maths at grade 4 or above}
+--   t_l2basics_95: {counts: pupils, of: t_pupils, label: Number of pupils with English and maths at grade 5 or above}
+--   t_ebacc_e_ptq_ee: {counts: pupils, of: t_pupils, label: Number of pupils entering the EBacc}
 -- parameters:
 --   academic_year: int32, the academic year as EES time_period (202122)
 -- output:

@@ -8,10 +8,17 @@
 -- censuses: [spring]
 -- research_question: RQ4 needs
 -- indicators:
---   pt_all_SEN: {estimator: proportion, numerator: t_all_SEN, denominator: t_pupils}
---   pt_SEN_support: {estimator: proportion, numerator: t_SEN_support, denominator: t_pupils}
---   pt_statement_or_EHC_plan: {estimator: proportion, numerator: t_statement_or_EHC_plan, denominator: t_pupils}
---   pt_SEMH: {estimator: proportion, numerator: t_SEMH, denominator: t_all_SEN}
+--   pt_all_SEN: {estimator: proportion, numerator: t_all_SEN, denominator: t_pupils, label: Percentage of pupils with SEN, dp: 1}
+--   pt_SEN_support: {estimator: proportion, numerator: t_SEN_support, denominator: t_pupils, label: Percentage of pupils on SEN support, dp: 1}
+--   pt_statement_or_EHC_plan: {estimator: proportion, numerator: t_statement_or_EHC_plan, denominator: t_pupils, label: Percentage of pupils with an EHC plan, dp: 1}
+--   pt_SEMH: {estimator: proportion, numerator: t_SEMH, denominator: t_all_SEN, label: "SEMH primary need: % of pupils with SEN", dp: 1}
+-- counts:
+--   t_pupils: {counts: pupils, label: Number of pupils on roll at the spring census}
+--   t_no_identified_SEN: {counts: pupils, of: t_pupils, label: Number of pupils with no identified SEN}
+--   t_all_SEN: {counts: pupils, of: t_pupils, label: Number of pupils with SEN}
+--   t_SEN_support: {counts: pupils, of: t_pupils, label: Number of pupils on SEN support}
+--   t_statement_or_EHC_plan: {counts: pupils, of: t_pupils, label: Number of pupils with an EHC plan or statement}
+--   t_SEMH: {counts: pupils, of: t_all_SEN, label: Number of pupils with SEN whose primary need is SEMH}
 -- parameters:
 --   academic_year: int32, the academic year as EES time_period (202122)
 -- output:

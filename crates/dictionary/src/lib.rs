@@ -15,7 +15,9 @@
 //! ```
 
 mod academic_year;
+pub mod estimand;
 pub mod groups;
+pub mod layout;
 mod lookback;
 mod markdown;
 pub mod matrix;

@@ -10,6 +10,7 @@ use arrow::array::{
     StringArray,
 };
 use arrow::datatypes::{DataType, SchemaRef};
+use cwsw_dictionary::layout::BREAKDOWNS;
 use cwsw_dictionary::matrix::{Matrix, Reason, Unavailable};
 
 use crate::coverage::MeasureYear;
@@ -91,9 +92,6 @@ impl MeasureResult {
     }
 }
 
-/// Breakdown columns a measure may carry, `Total` on its headline rows (`domain.md` §2).
-pub const BREAKDOWNS: &[&str] = &["phase_type_grouping", "sex", "sen_provision", "year_group"];
-
 /// Completes a measure's matrix: a headline row for every (year, group) of
 /// `cohort_groups` — zeros for a supported group with no pupils, nulls (`x`) for an
 /// unsupported one or a year the measure was not collected — and nulls in columns not
@@ -148,9 +146,10 @@ pub(crate) fn complete(
         let texts = column.as_string_opt::<i32>()?;
         texts.is_valid(row).then(|| texts.value(row).to_string())
     };
+    // Breakdown columns a measure may carry, `Total` on its headline rows.
     let breakdowns: Vec<&str> = BREAKDOWNS
         .iter()
-        .copied()
+        .map(|breakdown| breakdown.column)
         .filter(|column| schema.index_of(column).is_ok())
         .collect();
     // Keep the rows of collected years and supported groups; note the headline rows.

@@ -42,11 +42,11 @@ mod timing;
 pub use coverage::{MeasureYear, measure_years, measure_years_batch, measure_years_schema};
 pub use datafusion::scalar::ScalarValue;
 pub use query::{
-    CENSUS_NEEDS, Declared, DidYears, EMBEDDED_QUERIES, Estimator, Indicator, QUERY_FOLDERS, Query,
-    QueryHeader, QueryKind, QuerySet, RESEARCH_QUESTIONS,
+    CENSUS_NEEDS, Count, Declared, DidYears, EMBEDDED_QUERIES, Estimator, Indicator, QUERY_FOLDERS,
+    Query, QueryHeader, QueryKind, QuerySet, RESEARCH_QUESTIONS,
 };
 
-pub use completion::{BREAKDOWNS, MeasureResult};
+pub use completion::MeasureResult;
 pub use error::{EngineError, SchemaMismatch};
 pub use output::{csv_field, measure_csv, write_measures};
 pub use parameters::{CIN_PLANS_FROM, lookback, parse_parameter, year_parameters};

@@ -6,6 +6,7 @@ use std::path::Path;
 use arrow::array::{Array, AsArray};
 
 use crate::completion::MeasureResult;
+use cwsw_dictionary::layout::LAYOUT_KEY;
 use cwsw_dictionary::matrix::MATRIX_KEY;
 
 use crate::coverage;
@@ -112,10 +113,16 @@ pub fn write_measures(results: &[MeasureResult], dir: &Path) -> Result<(), Engin
         let properties = parquet::file::properties::WriterProperties::builder()
             .set_compression(parquet::basic::Compression::ZSTD(Default::default()))
             .set_created_by(format!("cwsw {}", env!("CARGO_PKG_VERSION")))
-            .set_key_value_metadata(Some(vec![parquet::file::metadata::KeyValue::new(
-                MATRIX_KEY.to_string(),
-                result.matrix.to_json(),
-            )]))
+            .set_key_value_metadata(Some(vec![
+                parquet::file::metadata::KeyValue::new(
+                    MATRIX_KEY.to_string(),
+                    result.matrix.to_json(),
+                ),
+                parquet::file::metadata::KeyValue::new(
+                    LAYOUT_KEY.to_string(),
+                    result.header.layout().to_json(),
+                ),
+            ]))
             .build();
         let mut writer =
             parquet::arrow::ArrowWriter::try_new(file, result.schema.clone(), Some(properties))

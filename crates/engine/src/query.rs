@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use cwsw_dictionary::layout::{Column, Counted, Figure, LABEL_LIMIT, Layout, Part};
 use serde::Deserialize;
 
 use crate::error::EngineError;
@@ -85,6 +86,35 @@ pub struct Indicator {
     /// Compared between groups (no gap for coverage, which describes the data).
     #[serde(default = "yes")]
     pub gap: bool,
+    /// Its label in the published `.meta.csv` (at most 52 characters, so that its
+    /// interval's labels fit in 80).
+    pub label: String,
+    /// Decimal places published (`domain.md` §2: 1 for absence, 2 for exclusions, 0 for KS2).
+    pub dp: u8,
+    /// EES `indicator_grouping`.
+    #[serde(default)]
+    pub grouping: Option<String>,
+}
+
+/// A published count of a measure (the `counts:` block of its header): what it counts,
+/// and whose count it is.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Count {
+    /// The output column, filled in from the key.
+    #[serde(skip)]
+    pub column: String,
+    /// Pupils, children or sessions.
+    pub counts: Counted,
+    /// The count of people it is about (`t_pupils` for a count of their sessions or of
+    /// those of them absent 10% or more): when that is suppressed, so is this.
+    #[serde(default)]
+    pub of: Option<String>,
+    /// Its label in the published `.meta.csv`.
+    pub label: String,
+    /// EES `indicator_grouping`.
+    #[serde(default)]
+    pub grouping: Option<String>,
 }
 
 fn yes() -> bool {
@@ -157,6 +187,8 @@ pub struct QueryHeader {
     pub indicators: Vec<Indicator>,
     /// For a measure: the default years of its difference in differences.
     pub did_years: Option<DidYears>,
+    /// For a measure: its published counts, in output order.
+    pub counts: Vec<Count>,
 }
 
 #[derive(Deserialize)]
@@ -192,6 +224,8 @@ struct RawHeader {
     indicators: serde_yaml_ng::Mapping,
     #[serde(default)]
     did_years: Option<DidYears>,
+    #[serde(default)]
+    counts: serde_yaml_ng::Mapping,
 }
 
 /// The research questions outputs name (domain.md §6).
@@ -258,6 +292,75 @@ fn indicators(
     Ok(indicators)
 }
 
+/// Reads the `counts:` block, checking each names an output column and whose count it
+/// is names another, and that every indicator's numerator and denominator that count
+/// pupils or sessions (all but a mean's sum of scores) are declared, so that publish
+/// can suppress the figure with its counts.
+fn counts(
+    path: &Path,
+    mapping: serde_yaml_ng::Mapping,
+    output: &serde_yaml_ng::Mapping,
+    indicators: &[Indicator],
+) -> Result<Vec<Count>, EngineError> {
+    let problem = |message: String| EngineError::QueryHeader {
+        path: path.to_path_buf(),
+        message,
+    };
+    let mut counts = Vec::new();
+    for (key, value) in mapping {
+        let column = key.as_str().unwrap_or_default().to_string();
+        let mut count: Count = serde_yaml_ng::from_value(value)
+            .map_err(|error| problem(format!("count `{column}`: {error}")))?;
+        count.column = column.clone();
+        if !output.contains_key(column.as_str()) {
+            return Err(problem(format!("count `{column}` is not an output column")));
+        }
+        counts.push(count);
+    }
+    let declared = |name: &str| counts.iter().any(|count| count.column == name);
+    for count in &counts {
+        if let Some(of) = count.of.as_deref().filter(|of| !declared(of)) {
+            return Err(problem(format!(
+                "count `{}` is of `{of}`, which is not in counts",
+                count.column
+            )));
+        }
+        if count.label.chars().count() > LABEL_LIMIT {
+            return Err(problem(format!(
+                "count `{}`: its label is longer than {LABEL_LIMIT} characters",
+                count.column
+            )));
+        }
+    }
+    if counts.is_empty() {
+        return Ok(counts);
+    }
+    for indicator in indicators {
+        let mut needed = vec![&indicator.denominator];
+        if matches!(
+            indicator.estimator,
+            Estimator::Proportion | Estimator::Ratio
+        ) {
+            needed.push(&indicator.numerator);
+        }
+        if let Some(missing) = needed.into_iter().find(|name| !declared(name)) {
+            return Err(problem(format!(
+                "indicator `{}` derives from `{missing}`, which is not in counts\nhint: declare it under counts: with what it counts (pupils, children or sessions)",
+                indicator.column
+            )));
+        }
+        let longest = indicator.label.chars().count() + Part::Lower.suffixes().1.chars().count();
+        if indicator.label.is_empty() || longest > LABEL_LIMIT {
+            return Err(problem(format!(
+                "indicator `{}`: its label must be 1 to {} characters, so that its interval's fit in {LABEL_LIMIT}",
+                indicator.column,
+                LABEL_LIMIT - Part::Lower.suffixes().1.chars().count()
+            )));
+        }
+    }
+    Ok(counts)
+}
+
 const TYPES: &[&str] = &["string", "int32", "int64", "float64", "boolean", "date"];
 
 fn declared(
@@ -287,6 +390,77 @@ fn declared(
             })
         })
         .collect()
+}
+
+impl QueryHeader {
+    /// What the measure publishes: its counts and its indicators' estimates with their
+    /// intervals, in output order (`domain.md` §2 names; units: % for a rate, none for a
+    /// score).
+    pub fn layout(&self) -> Layout {
+        let mut columns = Vec::new();
+        for declared in &self.output {
+            if let Some(count) = self
+                .counts
+                .iter()
+                .find(|count| count.column == declared.name)
+            {
+                columns.push(Column {
+                    name: count.column.clone(),
+                    label: count.label.clone(),
+                    unit: String::new(),
+                    dp: 0,
+                    grouping: count.grouping.clone().unwrap_or_default(),
+                    figure: Figure::Count {
+                        counts: count.counts,
+                        of: count.of.clone(),
+                    },
+                });
+            }
+            let Some(indicator) = self
+                .indicators
+                .iter()
+                .find(|indicator| indicator.column == declared.name)
+            else {
+                continue;
+            };
+            let from: Vec<String> = [
+                Some(&indicator.numerator),
+                Some(&indicator.denominator),
+                indicator.pupils.as_ref(),
+            ]
+            .into_iter()
+            .flatten()
+            .filter(|name| self.counts.iter().any(|count| &count.column == *name))
+            .cloned()
+            .collect();
+            let unit = match indicator.estimator {
+                Estimator::Proportion | Estimator::Ratio => "%",
+                Estimator::Mean | Estimator::Progress8 => "",
+            };
+            for part in [Part::Estimate, Part::Lower, Part::Upper] {
+                let (name_suffix, label_suffix) = part.suffixes();
+                columns.push(Column {
+                    name: format!("{}{name_suffix}", indicator.column),
+                    label: format!("{}{label_suffix}", indicator.label),
+                    unit: unit.to_string(),
+                    dp: indicator.dp,
+                    grouping: indicator.grouping.clone().unwrap_or_default(),
+                    figure: Figure::Estimate {
+                        indicator: indicator.column.clone(),
+                        part,
+                        from: from.clone(),
+                        denominator: indicator.denominator.clone(),
+                    },
+                });
+            }
+        }
+        Layout {
+            measure: self.name.clone(),
+            title: self.title.clone(),
+            research_question: self.research_question.clone(),
+            columns,
+        }
+    }
 }
 
 /// A query file: header and SQL.
@@ -373,9 +547,11 @@ impl Query {
             });
         }
         let indicators = indicators(path, raw.indicators, &raw.output)?;
+        let counts = counts(path, raw.counts, &raw.output, &indicators)?;
         let header = QueryHeader {
             research_question: raw.research_question,
             indicators,
+            counts,
             did_years: raw.did_years,
             parameters: declared(path, "parameter", raw.parameters.unwrap_or_default())?,
             output: declared(path, "output column", raw.output)?,
@@ -499,5 +675,122 @@ impl QuerySet {
         self.queries
             .iter()
             .filter(|query| query.header.kind == QueryKind::Measure)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEADER: &str = "-- name: m
+-- title: T
+-- kind: measure
+-- implements: x
+-- grain: g
+-- numerator: n
+-- denominator: d
+-- indicators:
+--   pt_flag: {estimator: proportion, numerator: t_flag, denominator: t_pupils, label: Flag rate, dp: 1}
+-- counts:
+--   t_pupils: {counts: pupils, label: Number of pupils}
+--   t_flag: {counts: pupils, of: OF, label: Number flagged}
+-- output:
+--   t_pupils: int64, pupils
+--   t_flag: int64, flagged
+--   pt_flag: float64, rate
+select 1
+";
+
+    fn parse(of: &str) -> Result<Query, EngineError> {
+        Query::parse(Path::new("measures/m.sql"), &HEADER.replace("OF", of))
+    }
+
+    #[test]
+    fn the_layout_publishes_each_count_and_each_indicator_with_its_interval() {
+        let layout = parse("t_pupils").expect("valid").header.layout();
+        let names: Vec<&str> = layout
+            .columns
+            .iter()
+            .map(|column| column.name.as_str())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "t_pupils",
+                "t_flag",
+                "pt_flag",
+                "pt_flag_lower_ci",
+                "pt_flag_upper_ci"
+            ]
+        );
+        assert!(layout.columns[0].figure.counts_people());
+        assert_eq!(layout.columns[3].unit, "%");
+        assert_eq!(
+            layout.columns[4].label,
+            "Flag rate, upper 95% confidence limit"
+        );
+        assert_eq!(
+            layout.columns[2].figure,
+            Figure::Estimate {
+                indicator: "pt_flag".into(),
+                part: Part::Estimate,
+                from: vec!["t_flag".into(), "t_pupils".into()],
+                denominator: "t_pupils".into(),
+            }
+        );
+    }
+
+    #[test]
+    fn a_count_of_an_undeclared_count_or_a_rate_over_one_is_refused() {
+        let error = parse("t_nobody").expect_err("of names no count");
+        assert!(error.to_string().contains("is of `t_nobody`"), "{error}");
+        let text = HEADER
+            .replace("OF", "t_pupils")
+            .replace(
+                "--   t_pupils: {counts: pupils, label: Number of pupils}\n",
+                "",
+            )
+            .replace(", of: t_pupils", "");
+        let error = Query::parse(Path::new("measures/m.sql"), &text).expect_err("undeclared");
+        assert!(
+            error
+                .to_string()
+                .contains("derives from `t_pupils`, which is not in counts"),
+            "{error}"
+        );
+        let text = HEADER
+            .replace("OF", "t_pupils")
+            .replace("label: Flag rate", &format!("label: {}", "x".repeat(60)));
+        let error = Query::parse(Path::new("measures/m.sql"), &text).expect_err("too long");
+        assert!(
+            error.to_string().contains("label must be 1 to 52"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn every_embedded_measure_publishes_its_indicators() {
+        let queries = QuerySet::embedded().expect("valid");
+        for query in queries.measures() {
+            let layout = query.header.layout();
+            for indicator in &query.header.indicators {
+                for suffix in ["", "_lower_ci", "_upper_ci"] {
+                    let name = format!("{}{suffix}", indicator.column);
+                    assert!(
+                        layout.column(&name).is_some(),
+                        "{}: {name}",
+                        query.header.name
+                    );
+                }
+            }
+            assert!(
+                layout
+                    .columns
+                    .iter()
+                    .any(|column| column.figure.counts_people()),
+                "{} publishes a count of people",
+                query.header.name
+            );
+        }
     }
 }

@@ -57,10 +57,10 @@ impl CellKey {
     /// `…|sex=Female` for a breakdown's level.
     pub fn lineage(&self, measure: &str) -> String {
         let breakdown = match &self.breakdown {
-            Breakdown::Total => "Total".to_string(),
-            Breakdown::Level { filter, level } => format!("{filter}={level}"),
+            Breakdown::Total => None,
+            Breakdown::Level { filter, level } => Some((filter.as_str(), level.as_str())),
         };
-        format!("{measure}|{}|{}|{breakdown}", self.group, self.year)
+        cwsw_dictionary::estimand::lineage_cell(measure, &self.group, self.year, breakdown)
     }
 }
 

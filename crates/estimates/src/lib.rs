@@ -49,6 +49,9 @@ pub use row::{Estimand, EstimateRow, REST_OF_PUPILS};
 /// Every interval is at 95%.
 pub const CONFIDENCE: f64 = 0.95;
 
+/// The file the stage writes and `publish` reads, in the estimates folder.
+pub const ESTIMATES_FILE: &str = "estimates.parquet";
+
 /// The pupil-level table the run writes into the warehouse folder.
 pub const PUPIL_TABLE: &str = "pupil_outcomes";
 
@@ -325,7 +328,7 @@ fn summary(rows: &[EstimateRow], out: &Path) -> StatsSummary {
                 )
             })
             .collect(),
-        files: vec![out.join("estimates.parquet"), out.join("estimates.csv")],
+        files: vec![out.join(ESTIMATES_FILE), out.join("estimates.csv")],
     }
 }
 

@@ -46,8 +46,7 @@ pub fn schema() -> SchemaRef {
     ]))
 }
 
-/// The lineage as one field: cells joined by `; `.
-pub const LINEAGE_SEPARATOR: &str = "; ";
+pub use cwsw_dictionary::estimand::LINEAGE_SEPARATOR;
 
 /// The rows as one batch.
 pub fn batch(rows: &[EstimateRow]) -> Result<RecordBatch, EstimatesError> {
@@ -128,7 +127,7 @@ pub fn write(rows: &[EstimateRow], out: &Path) -> Result<(), EstimatesError> {
     });
     parquet.unwrap_or_else(|_| {
         Err(EstimatesError::Io {
-            path: out.join("estimates.parquet"),
+            path: out.join(crate::ESTIMATES_FILE),
             source: std::io::Error::other("the thread writing it stopped"),
         })
     })?;
@@ -136,8 +135,8 @@ pub fn write(rows: &[EstimateRow], out: &Path) -> Result<(), EstimatesError> {
 }
 
 fn write_parquet(batch: &RecordBatch, out: &Path) -> Result<(), EstimatesError> {
-    let parquet_path = out.join("estimates.parquet");
-    let staging = out.join(".estimates.parquet.partial");
+    let parquet_path = out.join(crate::ESTIMATES_FILE);
+    let staging = out.join(format!(".{}.partial", crate::ESTIMATES_FILE));
     let file = std::fs::File::create(&staging).map_err(|source| EstimatesError::Io {
         path: staging.clone(),
         source,

@@ -3,36 +3,7 @@
 
 use cwsw_stats::{Distribution, Estimate};
 
-/// What an estimate estimates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Estimand {
-    /// The group's own figure with its interval.
-    Level,
-    /// The group against every pupil outside it.
-    GapToRest,
-    /// The group against all pupils (the group among them).
-    GapToAllPupils,
-    /// The change in the gap to the rest since the role began.
-    DifferenceInDifferences,
-    /// A year's gap to the rest minus the base year's.
-    EventStudy,
-}
-
-impl Estimand {
-    /// The name written out.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Level => "level",
-            Self::GapToRest => "gap_to_rest",
-            Self::GapToAllPupils => "gap_to_all_pupils",
-            Self::DifferenceInDifferences => "did",
-            Self::EventStudy => "event_study",
-        }
-    }
-}
-
-/// What every gap is against: every pupil outside the group.
-pub const REST_OF_PUPILS: &str = "Rest of pupils";
+pub use cwsw_dictionary::estimand::{Estimand, REST_OF_PUPILS};
 
 /// One estimate.
 #[derive(Debug, Clone, PartialEq)]

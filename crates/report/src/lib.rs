@@ -55,10 +55,7 @@ const CHART_GROUPS: &[(&str, &str)] = &[
 ];
 
 fn indicator_index(table: &PublishedTable, name: &str) -> Option<usize> {
-    table
-        .indicators
-        .iter()
-        .position(|indicator| indicator.name == name)
+    table.indicator(name)
 }
 
 /// An SVG line chart of the overall absence rate by year for each drawn group, with
@@ -247,7 +244,9 @@ fn cell_html(cell: &Cell) -> String {
 
 /// The whole report as HTML.
 pub fn render(input: &ReportInput) -> String {
-    let table = input.absence;
+    // The headline rows: the breakdowns are in the submission.
+    let headline = input.absence.headline();
+    let table = &headline;
     let la = table.la;
     let mut html = String::new();
     let _ = write!(
@@ -330,27 +329,45 @@ pub fn render(input: &ReportInput) -> String {
 mod tests {
     use super::*;
     use cwsw_dictionary::AcademicYear;
-    use cwsw_publish::{ABSENCE_INDICATORS, PublishedRow, local_authority};
+    use cwsw_publish::{Indicator, PublishedRow, local_authority};
+
+    const COLUMNS: [&str; 6] = [
+        "t_pupils",
+        "pt_overall",
+        "pt_authorised",
+        "pt_unauthorised",
+        "pt_pupils_pa_10_exact",
+        "pt_pupils_pa_50_exact",
+    ];
 
     fn row(year: i32, group: &str, overall: Cell) -> PublishedRow {
-        let mut cells = vec![Cell::Value("100".into()); ABSENCE_INDICATORS.len()];
-        let index = ABSENCE_INDICATORS
-            .iter()
-            .position(|indicator| indicator.name == "pt_overall")
-            .expect("indicator");
-        cells[index] = overall;
+        let mut cells = vec![Cell::Value("100".into()); COLUMNS.len()];
+        cells[1] = overall;
         PublishedRow {
             year: AcademicYear::starting(year),
             group: group.to_string(),
+            levels: vec!["Total".into()],
             cells,
         }
     }
 
     #[test]
     fn renders_symbols_chart_and_findings() {
+        let mut breakdown = row(2021, "CINO at 31 March", Cell::Value("99.9".into()));
+        breakdown.levels = vec!["Female".into()];
         let table = PublishedTable {
-            name: "absence",
-            indicators: ABSENCE_INDICATORS,
+            name: "absence".into(),
+            filters: Vec::new(),
+            indicators: COLUMNS
+                .iter()
+                .map(|name| Indicator {
+                    name: name.to_string(),
+                    label: name.to_string(),
+                    unit: "%".into(),
+                    dp: 1,
+                    grouping: String::new(),
+                })
+                .collect(),
             la: *local_authority("801").expect("known"),
             rows: vec![
                 row(2018, "All pupils comparison", Cell::Value("4.7".into())),
@@ -359,6 +376,7 @@ mod tests {
                 row(2019, "CINO at 31 March", Cell::NotAvailable),
                 row(2021, "All pupils comparison", Cell::Value("7.6".into())),
                 row(2021, "CINO at 31 March", Cell::Value("16.2".into())),
+                breakdown,
                 row(2021, "CPPO at 31 March", Cell::Suppressed),
             ],
             suppressed: vec![],
@@ -377,5 +395,7 @@ mod tests {
         assert!(html.contains("<abbr title=\"suppressed: fewer than 6 pupils\">c</abbr>"));
         assert!(html.contains("<abbr title=\"not collected this year\">x</abbr>"));
         assert!(html.contains("Bristol, City of"));
+        // Breakdown rows stay in the submission: the report shows the headline.
+        assert!(!html.contains("99.9"), "{html}");
     }
 }
