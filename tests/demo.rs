@@ -1133,3 +1133,31 @@ fn coverage_adds_up_for_every_group_and_year() {
         "some children of the demo LA have no school record"
     );
 }
+
+#[test]
+fn publish_writes_beside_what_its_folder_holds_and_deletes_nothing() {
+    let run = default_demo();
+    let out = tempfile::tempdir().expect("a folder");
+    std::fs::write(out.path().join("notes.txt"), "mine").expect("written");
+    let path = |name: &str| run.out.join(name).to_string_lossy().to_string();
+    let target = out.path().to_string_lossy().to_string();
+    let (stdout, _) = cwsw(&[
+        "publish",
+        "--measures",
+        &path("measures"),
+        "--estimates",
+        &path("estimates"),
+        "--out",
+        &target,
+        "--la",
+        "801",
+    ]);
+    assert!(stdout.contains("48 files"), "{stdout}");
+    assert_eq!(
+        std::fs::read_to_string(out.path().join("notes.txt")).expect("kept"),
+        "mine"
+    );
+    let published = std::fs::read(out.path().join("absence.csv")).expect("published");
+    let demo = std::fs::read(run.out.join("submission/absence.csv")).expect("the demo's");
+    assert!(published == demo, "publish gives the demo's submission");
+}

@@ -483,7 +483,8 @@ pub fn stats(
     Ok(summary)
 }
 
-/// `cwsw publish`: every measure of `measures` and its estimates, into a fresh `out`.
+/// `cwsw publish`: every measure of `measures` and its estimates, into `out` (files of
+/// the same names are replaced; nothing else there is touched).
 pub fn publish(
     measures: &Path,
     estimates: &Path,
@@ -493,9 +494,6 @@ pub fn publish(
 ) -> Result<Submission> {
     let la = *cwsw_publish::local_authority(la_code)
         .ok_or_else(|| cwsw_publish::PublishError::UnknownLa(la_code.to_string()))?;
-    if out.exists() {
-        std::fs::remove_dir_all(out).with_context(|| format!("clearing {}", out.display()))?;
-    }
     let submission = cwsw_publish::publish(
         measures,
         &estimates.join(cwsw_estimates::ESTIMATES_FILE),
@@ -600,6 +598,12 @@ pub fn demo(out: &Path, pupils: usize, seed: u64, progress: &mut Progress) -> Re
         progress,
     )?;
     let submission = out.join("submission");
+    // The demo owns its folder: a submission of an earlier run goes first, so no file of
+    // a measure it no longer runs is left behind. `cwsw publish` itself never deletes.
+    if submission.exists() {
+        std::fs::remove_dir_all(&submission)
+            .with_context(|| format!("clearing {}", submission.display()))?;
+    }
     let published = publish(
         &measures,
         &estimates,
