@@ -120,6 +120,7 @@ pub fn estimates_table(
             row,
         );
     }
+    let groups = measure.group_filter().levels;
     let mut keyed = Vec::new();
     for record in records
         .iter()
@@ -150,10 +151,9 @@ pub fn estimates_table(
                 TOTAL.to_string()
             });
         }
-        let group_order = measure
-            .rows
+        let group_order = groups
             .iter()
-            .position(|row| row.group == record.group)
+            .position(|group| *group == record.group)
             .unwrap_or(usize::MAX);
         let breakdown_order = measure
             .filters

@@ -242,6 +242,16 @@ fn cell_html(cell: &Cell) -> String {
     }
 }
 
+/// The absence table's columns, in the order of its headings.
+const TABLE_COLUMNS: [&str; 6] = [
+    "t_pupils",
+    "pt_overall",
+    "pt_authorised",
+    "pt_unauthorised",
+    "pt_pupils_pa_10_exact",
+    "pt_pupils_pa_50_exact",
+];
+
 /// The whole report as HTML.
 pub fn render(input: &ReportInput) -> String {
     // The headline rows: the breakdowns are in the submission.
@@ -270,14 +280,6 @@ pub fn render(input: &ReportInput) -> String {
     html.push_str(&absence_chart(table));
     html.push_str(&absence_findings(table));
     html.push_str("<p class=\"note\"><b>c</b>: suppressed to protect pupils (a count from 1 to 5, a figure derived from one, or a figure hidden so that another cannot be worked out by subtraction). <b>x</b>: not collected (no attendance was collected for the spring and summer terms of 2019/20). <b>z</b>: not applicable.</p>\n");
-    let columns = [
-        "t_pupils",
-        "pt_overall",
-        "pt_authorised",
-        "pt_unauthorised",
-        "pt_pupils_pa_10_exact",
-        "pt_pupils_pa_50_exact",
-    ];
     html.push_str("<table>\n<thead><tr><th>Year</th><th>Group</th><th>Pupils</th><th>Overall %</th><th>Authorised %</th><th>Unauthorised %</th><th>Persistent absence %</th><th>Severe absence %</th></tr></thead>\n<tbody>\n");
     for row in &table.rows {
         let _ = write!(
@@ -286,7 +288,7 @@ pub fn render(input: &ReportInput) -> String {
             row.year,
             escape(&row.group)
         );
-        for column in columns {
+        for column in TABLE_COLUMNS {
             let cell = indicator_index(table, column)
                 .map(|index| cell_html(&row.cells[index]))
                 .unwrap_or_default();
@@ -331,14 +333,7 @@ mod tests {
     use cwsw_dictionary::AcademicYear;
     use cwsw_publish::{Indicator, PublishedRow, local_authority};
 
-    const COLUMNS: [&str; 6] = [
-        "t_pupils",
-        "pt_overall",
-        "pt_authorised",
-        "pt_unauthorised",
-        "pt_pupils_pa_10_exact",
-        "pt_pupils_pa_50_exact",
-    ];
+    const COLUMNS: [&str; 6] = TABLE_COLUMNS;
 
     fn row(year: i32, group: &str, overall: Cell) -> PublishedRow {
         let mut cells = vec![Cell::Value("100".into()); COLUMNS.len()];
