@@ -112,7 +112,6 @@ fn demo_writes_the_layout() {
         .filter(|path| {
             path.extension().is_some_and(|ext| ext == "csv")
                 && !path.to_string_lossy().contains(".meta.")
-                && !path.to_string_lossy().contains(".suppression.")
         })
         .collect();
     assert!(!data.is_empty(), "a submission data file");
@@ -363,8 +362,9 @@ fn assert_no_identifier(
 fn demo_submissions_are_byte_identical() {
     let first = demo_run(Some("3000"));
     let second = demo_run(Some("3000"));
-    let files = files_under(&first.out.join("submission"));
-    assert!(!files.is_empty());
+    let mut files = files_under(&first.out.join("submission"));
+    files.extend(files_under(&first.out.join("output-checking")));
+    assert!(files.len() > 30, "the submission and its logs");
     for path in files {
         let relative = path.strip_prefix(&first.out).expect("under out");
         let a = std::fs::read(&path).expect("first");
@@ -436,15 +436,13 @@ fn dictionary_renders_as_markdown() {
     assert!(lists.contains("## attendance_code"), "code lists render");
 }
 
-/// The submission's data files (not the `.meta.csv` or the suppression logs), by name.
+/// The submission's data files (not the `.meta.csv`), by name.
 fn submission_data(run: &Run) -> Vec<PathBuf> {
     files_under(&run.out.join("submission"))
         .into_iter()
         .filter(|path| {
             let name = path.to_string_lossy();
-            name.ends_with(".csv")
-                && !name.ends_with(".meta.csv")
-                && !name.ends_with(".suppression.csv")
+            name.ends_with(".csv") && !name.ends_with(".meta.csv")
         })
         .collect()
 }
@@ -1138,9 +1136,10 @@ fn coverage_adds_up_for_every_group_and_year() {
 fn publish_writes_beside_what_its_folder_holds_and_deletes_nothing() {
     let run = default_demo();
     let out = tempfile::tempdir().expect("a folder");
-    std::fs::write(out.path().join("notes.txt"), "mine").expect("written");
+    let target = out.path().join("submission");
+    std::fs::create_dir_all(&target).expect("created");
+    std::fs::write(target.join("notes.txt"), "mine").expect("written");
     let path = |name: &str| run.out.join(name).to_string_lossy().to_string();
-    let target = out.path().to_string_lossy().to_string();
     let (stdout, _) = cwsw(&[
         "publish",
         "--measures",
@@ -1148,16 +1147,206 @@ fn publish_writes_beside_what_its_folder_holds_and_deletes_nothing() {
         "--estimates",
         &path("estimates"),
         "--out",
-        &target,
+        &target.to_string_lossy(),
         "--la",
         "801",
     ]);
-    assert!(stdout.contains("48 files"), "{stdout}");
+    assert!(stdout.contains("(32 files)"), "{stdout}");
+    assert!(
+        stdout.contains("(17 files: the suppression logs at threshold 5)"),
+        "{stdout}"
+    );
     assert_eq!(
-        std::fs::read_to_string(out.path().join("notes.txt")).expect("kept"),
+        std::fs::read_to_string(target.join("notes.txt")).expect("kept"),
         "mine"
     );
-    let published = std::fs::read(out.path().join("absence.csv")).expect("published");
+    let published = std::fs::read(target.join("absence.csv")).expect("published");
     let demo = std::fs::read(run.out.join("submission/absence.csv")).expect("the demo's");
     assert!(published == demo, "publish gives the demo's submission");
+    // The logs go beside the submission by default, as the demo's do.
+    for name in ["README.md", "absence.suppression.csv"] {
+        let log = std::fs::read(out.path().join("output-checking").join(name)).expect("beside");
+        let demo = std::fs::read(run.out.join("output-checking").join(name)).expect("the demo's");
+        assert!(log == demo, "{name}: publish gives the demo's");
+    }
+}
+
+#[test]
+fn the_suppression_logs_go_to_the_output_checker_not_the_submission() {
+    let run = default_demo();
+    let submission = files_under(&run.out.join("submission"));
+    assert!(
+        submission
+            .iter()
+            .all(|path| !path.to_string_lossy().contains("suppression")),
+        "no suppression log in submission/"
+    );
+    let checking = run.out.join("output-checking");
+    let readme = std::fs::read_to_string(checking.join("README.md")).expect("a README");
+    assert!(
+        readme.contains("Do not send this") && readme.contains("from 1 to 5 are suppressed"),
+        "{readme}"
+    );
+    let data = submission_data(run);
+    assert_eq!(
+        files_under(&checking).len(),
+        data.len() + 1,
+        "a log per data file and the README"
+    );
+    let mut secondary = 0;
+    for path in data {
+        let name = path
+            .file_stem()
+            .expect("a name")
+            .to_string_lossy()
+            .to_string();
+        let log = read_csv(&checking.join(format!("{name}.suppression.csv")));
+        let hidden = read_csv(&path)
+            .iter()
+            .flat_map(|row| row.values())
+            .filter(|value| *value == "c")
+            .count();
+        assert_eq!(log.len(), hidden, "{name}: one log row per `c`");
+        secondary += log
+            .iter()
+            .filter(|row| row["reason"] == "secondary")
+            .count();
+    }
+    assert!(secondary > 0, "the demo needed complements");
+}
+
+/// Runs `cwsw publish` on the default demo's measures; returns whether it succeeded,
+/// its stderr and the submission folder.
+fn publish_demo_measures(into: &Path, extra: &[&str]) -> (bool, String, PathBuf) {
+    let run = default_demo();
+    let path = |name: &str| run.out.join(name).to_string_lossy().to_string();
+    let submission = into.join("submission");
+    let mut args = vec![
+        "publish".to_string(),
+        "--measures".to_string(),
+        path("measures"),
+        "--estimates".to_string(),
+        path("estimates"),
+        "--out".to_string(),
+        submission.to_string_lossy().to_string(),
+        "--la".to_string(),
+        "801".to_string(),
+    ];
+    args.extend(extra.iter().map(|arg| arg.to_string()));
+    let output = Command::new(env!("CARGO_BIN_EXE_cwsw"))
+        .args(&args)
+        .output()
+        .expect("cwsw runs");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stderr).to_string(),
+        submission,
+    )
+}
+
+/// Every published count of people in a submission folder that lies in 1..=`threshold`,
+/// as (file, column, value): the columns are those the measures' layouts say count
+/// pupils or children.
+fn small_counts(run: &Run, submission: &Path, threshold: u64) -> (usize, Vec<String>) {
+    let mut checked = 0;
+    let mut small = Vec::new();
+    for path in files_under(&run.out.join("measures")) {
+        if path.extension().is_none_or(|ext| ext != "parquet") {
+            continue;
+        }
+        let file = cwsw_publish::read_measure_file(&path).expect("a measure file");
+        let people: Vec<String> = file
+            .layout
+            .columns
+            .iter()
+            .filter(|column| column.figure.counts_people())
+            .map(|column| cwsw_publish::published_name(&column.name))
+            .collect();
+        let data = submission.join(format!("{}.csv", file.layout.measure));
+        for row in read_csv(&data) {
+            for column in &people {
+                let value = &row[column];
+                checked += 1;
+                if value
+                    .parse::<u64>()
+                    .is_ok_and(|count| (1..=threshold).contains(&count))
+                {
+                    small.push(format!("{}: {column} = {value}", data.display()));
+                }
+            }
+        }
+    }
+    (checked, small)
+}
+
+#[test]
+fn the_threshold_is_a_setting_and_below_five_needs_the_flag() {
+    let run = default_demo();
+    let dir = tempfile::tempdir().expect("a folder");
+    let (checked, small) = small_counts(run, &run.out.join("submission"), 5);
+    assert!(checked > 1000 && small.is_empty(), "{checked}: {small:?}");
+    let (_, between) = small_counts(run, &run.out.join("submission"), 10);
+    assert!(!between.is_empty(), "the demo shows counts of 6 to 10");
+
+    let (ok, stderr, _) = publish_demo_measures(&dir.path().join("three"), &["--threshold", "3"]);
+    assert!(
+        !ok && stderr.contains("below the default of 5")
+            && stderr.contains("hint: pass --allow-threshold-below-5"),
+        "{stderr}"
+    );
+    let (ok, stderr, _) = publish_demo_measures(
+        &dir.path().join("three"),
+        &["--threshold", "3", "--allow-threshold-below-5"],
+    );
+    assert!(ok, "{stderr}");
+
+    let (ok, stderr, ten) = publish_demo_measures(&dir.path().join("ten"), &["--threshold", "10"]);
+    assert!(ok, "{stderr}");
+    assert!(stderr.contains("at threshold 10"), "{stderr}");
+    let (_, small) = small_counts(run, &ten, 10);
+    assert!(small.is_empty(), "counts of 1 to 10 shown: {small:?}");
+    let readme = std::fs::read_to_string(dir.path().join("ten/output-checking/README.md"))
+        .expect("a README");
+    assert!(readme.contains("from 1 to 10 are suppressed"), "{readme}");
+
+    // `[disclosure] threshold` in cwsw.toml gives what the flag gives.
+    let config = dir.path().join("cwsw.toml");
+    std::fs::write(&config, "[disclosure]\nthreshold = 10\n").expect("written");
+    let (ok, stderr, configured) = publish_demo_measures(
+        &dir.path().join("configured"),
+        &["--config", &config.to_string_lossy()],
+    );
+    assert!(ok, "{stderr}");
+    for path in files_under(&ten) {
+        let name = path.file_name().expect("a name");
+        assert!(
+            std::fs::read(&path).expect("flag")
+                == std::fs::read(configured.join(name)).expect("config"),
+            "{}: the config's threshold is the flag's",
+            name.to_string_lossy()
+        );
+    }
+}
+
+#[test]
+fn publish_refuses_a_submission_that_would_carry_a_log() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let old = dir.path().join("old/submission");
+    std::fs::create_dir_all(&old).expect("created");
+    std::fs::write(old.join("absence.suppression.csv"), "an old log").expect("written");
+    let (ok, stderr, _) = publish_demo_measures(&dir.path().join("old"), &[]);
+    assert!(
+        !ok && stderr.contains("absence.suppression.csv") && stderr.contains("hint: move"),
+        "{stderr}"
+    );
+    let inside = dir.path().join("inside/submission/logs");
+    let (ok, stderr, _) = publish_demo_measures(
+        &dir.path().join("inside"),
+        &["--checking", &inside.to_string_lossy()],
+    );
+    assert!(
+        !ok && stderr.contains("inside the submission folder") && stderr.contains("hint: "),
+        "{stderr}"
+    );
+    assert!(!inside.exists(), "nothing written");
 }

@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 use cwsw_dictionary::AcademicYear;
 
 use crate::pipeline::Progress;
+use cwsw_publish::DisclosureRules;
 
 // DataFusion makes many small, short-lived allocations; mimalloc serves them faster than
 // the system allocator (performance.md), at the cost of keeping freed memory longer.
@@ -204,6 +205,20 @@ enum Command {
         /// Three-digit LA code.
         #[arg(long)]
         la: String,
+        /// The output checker's folder, for the suppression logs, which must not travel
+        /// with the submission (default: `output-checking` beside the submission).
+        #[arg(long)]
+        checking: Option<PathBuf>,
+        /// Counts of people from 1 to this are suppressed (default 5, or
+        /// `[disclosure] threshold` in cwsw.toml; secure settings often use 10).
+        #[arg(long)]
+        threshold: Option<u64>,
+        /// Allows a threshold below 5 (only where the output checker has agreed to it).
+        #[arg(long)]
+        allow_threshold_below_5: bool,
+        /// Config file (default ./cwsw.toml if present): `[disclosure] threshold`.
+        #[arg(long)]
+        config: Option<PathBuf>,
     },
     /// Renders the data dictionary as Markdown.
     Dictionary {
@@ -287,6 +302,10 @@ fn run(cli: Cli) -> Result<()> {
             let outputs = pipeline::demo(&out, pupils, seed, &mut progress)?;
             println!("report:     {}", outputs.report.display());
             println!("submission: {}", outputs.submission.display());
+            println!(
+                "checking:   {} (the suppression logs, for the output checker only: never send them with the submission)",
+                outputs.checking.display()
+            );
             println!("estimates:  {}", outputs.estimates.display());
         }
         Command::Synth {
@@ -482,12 +501,38 @@ fn run(cli: Cli) -> Result<()> {
             estimates,
             out,
             la,
+            checking,
+            threshold,
+            allow_threshold_below_5,
+            config,
         } => {
-            let submission = pipeline::publish(&measures, &estimates, &la, &out, &mut progress)?;
+            let config = pipeline::Config::load(config.as_deref())?;
+            let threshold = threshold
+                .or(config.disclosure.threshold)
+                .unwrap_or(DisclosureRules::default().threshold);
+            let rules = DisclosureRules::with_threshold(threshold, allow_threshold_below_5)?;
+            let checking =
+                checking.unwrap_or_else(|| cwsw_publish::Destination::checking_beside(&out));
+            let submission = pipeline::publish(
+                &pipeline::PublishRequest {
+                    measures: &measures,
+                    estimates: &estimates,
+                    la_code: &la,
+                    destination: cwsw_publish::Destination {
+                        submission: &out,
+                        checking: &checking,
+                    },
+                    rules,
+                },
+                &mut progress,
+            )?;
             println!(
-                "submission: {} ({} files)",
+                "submission: {} ({} files)\nfor the output checker only: {} ({} files: the suppression logs at threshold {})",
                 out.display(),
-                submission.files.len()
+                submission.files.len(),
+                checking.display(),
+                submission.checking.len(),
+                rules.threshold
             );
         }
         Command::Dictionary { out } => {

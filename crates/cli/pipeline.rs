@@ -35,6 +35,8 @@ impl Progress {
 pub struct DemoOutputs {
     pub report: PathBuf,
     pub submission: PathBuf,
+    /// The output checker's folder: the suppression logs, never sent.
+    pub checking: PathBuf,
     pub estimates: PathBuf,
 }
 
@@ -359,6 +361,9 @@ pub struct Config {
     /// The stats stage's settings (`[stats.periods.absence] pre = ["2018/19"]`).
     #[serde(default)]
     pub stats: StatsConfig,
+    /// Disclosure control (`[disclosure] threshold = 10`).
+    #[serde(default)]
+    pub disclosure: DisclosureConfig,
     /// Academic years, `2018/19..2024/25`.
     pub years: Option<String>,
     /// Memory limit, `4G`.
@@ -378,6 +383,15 @@ pub struct StatsConfig {
     /// differences compares, replacing the defaults of its query header.
     #[serde(default)]
     pub periods: std::collections::BTreeMap<String, PeriodsConfig>,
+}
+
+/// `[disclosure]` in `cwsw.toml`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DisclosureConfig {
+    /// Counts of people from 1 to this are suppressed (default 5; below 5 only with
+    /// `--allow-threshold-below-5` on the command line).
+    pub threshold: Option<u64>,
 }
 
 /// `[stats.periods.MEASURE]`: `pre = ["2018/19"]`, `post = ["2021/22", "2022/23"]`.
@@ -483,23 +497,34 @@ pub fn stats(
     Ok(summary)
 }
 
-/// `cwsw publish`: every measure of `measures` and its estimates, into `out` (files of
-/// the same names are replaced; nothing else there is touched).
-pub fn publish(
-    measures: &Path,
-    estimates: &Path,
-    la_code: &str,
-    out: &Path,
-    progress: &mut Progress,
-) -> Result<Submission> {
+/// What `cwsw publish` publishes, from where, to where, under which rules.
+pub struct PublishRequest<'a> {
+    /// The measures folder (`cwsw run`).
+    pub measures: &'a Path,
+    /// The estimates folder (`cwsw stats`).
+    pub estimates: &'a Path,
+    /// The LA's three-digit code.
+    pub la_code: &'a str,
+    /// The submission folder and the output checker's folder.
+    pub destination: cwsw_publish::Destination<'a>,
+    /// The disclosure-control rules.
+    pub rules: DisclosureRules,
+}
+
+/// `cwsw publish`: every measure and its estimates into the submission folder (files of
+/// the same names are replaced; nothing else there is touched), and the suppression
+/// logs into the output checker's folder.
+pub fn publish(request: &PublishRequest, progress: &mut Progress) -> Result<Submission> {
+    let la_code = request.la_code;
     let la = *cwsw_publish::local_authority(la_code)
         .ok_or_else(|| cwsw_publish::PublishError::UnknownLa(la_code.to_string()))?;
+    let started = Instant::now();
     let submission = cwsw_publish::publish(
-        measures,
-        &estimates.join(cwsw_estimates::ESTIMATES_FILE),
+        request.measures,
+        &request.estimates.join(cwsw_estimates::ESTIMATES_FILE),
         la,
-        &DisclosureRules::default(),
-        out,
+        &request.rules,
+        request.destination,
     )?;
     let (rows, suppressed) = submission
         .tables
@@ -509,9 +534,12 @@ pub fn publish(
             (rows + table.rows.len(), suppressed + table.suppressed.len())
         });
     progress.stage(&format!(
-        "publish: {} tables, {rows} rows, {suppressed} cells suppressed -> {}",
+        "publish: {} tables, {rows} rows, {suppressed} cells suppressed at threshold {} in {:.2} s -> {}; the suppression logs -> {}",
         submission.tables.len() * 2,
-        out.display()
+        request.rules.threshold,
+        started.elapsed().as_secs_f64(),
+        request.destination.submission.display(),
+        request.destination.checking.display()
     ));
     Ok(submission)
 }
@@ -598,17 +626,26 @@ pub fn demo(out: &Path, pupils: usize, seed: u64, progress: &mut Progress) -> Re
         progress,
     )?;
     let submission = out.join("submission");
+    let checking = out.join("output-checking");
     // The demo owns its folder: a submission of an earlier run goes first, so no file of
     // a measure it no longer runs is left behind. `cwsw publish` itself never deletes.
-    if submission.exists() {
-        std::fs::remove_dir_all(&submission)
-            .with_context(|| format!("clearing {}", submission.display()))?;
+    for folder in [&submission, &checking] {
+        if folder.exists() {
+            std::fs::remove_dir_all(folder)
+                .with_context(|| format!("clearing {}", folder.display()))?;
+        }
     }
     let published = publish(
-        &measures,
-        &estimates,
-        &options.la_code,
-        &submission,
+        &PublishRequest {
+            measures: &measures,
+            estimates: &estimates,
+            la_code: &options.la_code,
+            destination: cwsw_publish::Destination {
+                submission: &submission,
+                checking: &checking,
+            },
+            rules: DisclosureRules::default(),
+        },
         progress,
     )?;
     let table = published
@@ -625,6 +662,7 @@ pub fn demo(out: &Path, pupils: usize, seed: u64, progress: &mut Progress) -> Re
     Ok(DemoOutputs {
         report,
         submission,
+        checking,
         estimates: estimates.join("estimates.csv"),
     })
 }

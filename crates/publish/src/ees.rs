@@ -1,11 +1,13 @@
 //! Writes a published table as an EES pair (`NAME.csv` + `NAME.meta.csv`, `domain.md`
 //! §4: time and geography columns first, then filters, then indicators; the meta file
-//! describes filters and indicators only) and its suppression log (`NAME.suppression.csv`).
+//! describes filters and indicators only) into the submission, and its suppression log
+//! (`NAME.suppression.csv`) into the output checker's folder.
 
 use std::path::{Path, PathBuf};
 
-use crate::PublishError;
+use crate::checking::SUPPRESSION_LOG;
 use crate::table::{Filter, PublishedTable};
+use crate::{Destination, PublishError};
 
 /// The time and geography columns of a local-authority file, in order.
 pub const TIME_AND_GEOGRAPHY: &[&str] = &[
@@ -39,7 +41,7 @@ fn csv_text(path: &Path, records: Vec<Vec<String>>) -> Result<Vec<u8>, PublishEr
     })
 }
 
-fn write(path: PathBuf, bytes: Vec<u8>) -> Result<PathBuf, PublishError> {
+pub(crate) fn write(path: PathBuf, bytes: Vec<u8>) -> Result<PathBuf, PublishError> {
     std::fs::write(&path, bytes).map_err(|source| PublishError::Io {
         path: path.clone(),
         source,
@@ -47,12 +49,23 @@ fn write(path: PathBuf, bytes: Vec<u8>) -> Result<PathBuf, PublishError> {
     Ok(path)
 }
 
-/// Writes `NAME.csv`, `NAME.meta.csv` and `NAME.suppression.csv` into `dir`.
-pub fn write_ees(table: &PublishedTable, dir: &Path) -> Result<Vec<PathBuf>, PublishError> {
+/// Creates a folder and its parents.
+pub(crate) fn create(dir: &Path) -> Result<(), PublishError> {
     std::fs::create_dir_all(dir).map_err(|source| PublishError::Io {
         path: dir.to_path_buf(),
         source,
-    })?;
+    })
+}
+
+/// Writes `NAME.csv` and `NAME.meta.csv` into the submission and `NAME.suppression.csv`
+/// into the output checker's folder; returns the two data files and the log.
+pub fn write_ees(
+    table: &PublishedTable,
+    destination: Destination,
+) -> Result<([PathBuf; 2], PathBuf), PublishError> {
+    let dir = destination.submission;
+    create(dir)?;
+    create(destination.checking)?;
     let la = table.la;
     let group = table.group_filter();
     let filters: Vec<&Filter> = std::iter::once(&group).chain(&table.filters).collect();
@@ -142,11 +155,20 @@ pub fn write_ees(table: &PublishedTable, dir: &Path) -> Result<Vec<PathBuf>, Pub
         log.push(record);
     }
 
-    let mut written = Vec::new();
-    for (suffix, records) in [("csv", data), ("meta.csv", meta), ("suppression.csv", log)] {
-        let target = path(suffix);
+    let written = |target: PathBuf, records| {
         let bytes = csv_text(&target, records)?;
-        written.push(write(target, bytes)?);
-    }
-    Ok(written)
+        write(target, bytes)
+    };
+    Ok((
+        [
+            written(path("csv"), data)?,
+            written(path("meta.csv"), meta)?,
+        ],
+        written(
+            destination
+                .checking
+                .join(format!("{}{SUPPRESSION_LOG}", table.name)),
+            log,
+        )?,
+    ))
 }

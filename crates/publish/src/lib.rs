@@ -9,7 +9,8 @@
 //! - `suppression`: primary (1–5 → `c`, with everything derived from it) and secondary.
 //! - `estimates`: a measure's estimates as their own file, withheld where their lineage
 //!   touches a suppressed cell.
-//! - `ees`: the files written.
+//! - `ees`: the files written; `checking`: the output checker's folder (the suppression
+//!   logs and their README), which never travels with the submission.
 //! - `la`: the local authorities and their codes.
 //!
 //! Only aggregates pass through here: the inputs are one row per year, group and
@@ -23,6 +24,7 @@
 //! ```
 
 mod cell;
+mod checking;
 mod ees;
 mod estimates;
 mod files;
@@ -34,6 +36,7 @@ mod table;
 
 pub use arrow::array::RecordBatch;
 pub use cell::{Cell, DisclosureRules};
+pub use checking::{SUPPRESSION_LOG, checking_readme, write_checking};
 pub use ees::{TIME_AND_GEOGRAPHY, write_ees};
 pub use estimates::{SAME_YEAR, estimates_table};
 pub use files::{EstimateRecord, MeasureFile, read_estimates, read_measure_file};
@@ -139,9 +142,48 @@ pub enum PublishError {
     UnknownLa(String),
     /// Thresholds below the default need an explicit flag.
     #[error(
-        "a suppression threshold of {0} is below the default of 5: pass the explicit override to allow it"
+        "a suppression threshold of {0} is below the default of 5\nhint: pass --allow-threshold-below-5 if the output checker has agreed to it"
     )]
     ThresholdTooLow(u64),
+    /// The submission folder holds a suppression log, which must not travel with it.
+    #[error(
+        "{path}: a suppression log is in the submission folder; it says which `c` is primary, which narrows its partner, so it must not be sent with the submission\nhint: move every `*.suppression.csv` out of {folder} (to the output checker's folder, or delete it), then publish again"
+    )]
+    LogInSubmission {
+        /// The log found.
+        path: PathBuf,
+        /// The submission folder.
+        folder: PathBuf,
+    },
+    /// The output checker's folder is the submission folder or inside it.
+    #[error(
+        "the output checker's folder {checking} is inside the submission folder {submission}\nhint: choose a folder outside the submission, or leave the choice out (default: `output-checking` beside the submission)"
+    )]
+    CheckingInSubmission {
+        /// The output checker's folder.
+        checking: PathBuf,
+        /// The submission folder.
+        submission: PathBuf,
+    },
+}
+
+/// Where [`publish`] writes: the submission, and the output checker's folder beside it.
+#[derive(Debug, Clone, Copy)]
+pub struct Destination<'a> {
+    /// The submission folder: the EES files, safe to send.
+    pub submission: &'a Path,
+    /// The output checker's folder: the suppression logs and their README, never sent.
+    pub checking: &'a Path,
+}
+
+impl Destination<'_> {
+    /// The output checker's folder by default: `output-checking` beside the submission.
+    pub fn checking_beside(submission: &Path) -> PathBuf {
+        submission
+            .parent()
+            .unwrap_or_else(|| Path::new(""))
+            .join("output-checking")
+    }
 }
 
 /// What one call of [`publish`] wrote: each measure's table and its estimates' table.
@@ -149,8 +191,10 @@ pub enum PublishError {
 pub struct Submission {
     /// (measure table, estimates table), by measure name.
     pub tables: Vec<(PublishedTable, PublishedTable)>,
-    /// Every file written.
+    /// Every file written into the submission.
     pub files: Vec<PathBuf>,
+    /// Every file written into the output checker's folder.
+    pub checking: Vec<PathBuf>,
 }
 
 impl Submission {
@@ -164,14 +208,17 @@ impl Submission {
 }
 
 /// Publishes every measure file of `measures` (`*.parquet`, by name) with its
-/// estimates from `estimates` (`estimates.parquet`) into `out`.
+/// estimates from `estimates` (`estimates.parquet`) into the submission folder, and
+/// each file's suppression log into the output checker's folder. Refuses a checking
+/// folder inside the submission, and a submission folder that holds a suppression log.
 pub fn publish(
     measures: &Path,
     estimates: &Path,
     la: LocalAuthority,
     rules: &DisclosureRules,
-    out: &Path,
+    destination: Destination,
 ) -> Result<Submission, PublishError> {
+    checking::check_apart(destination)?;
     let records = read_estimates(estimates)?;
     let entries = std::fs::read_dir(measures).map_err(|source| PublishError::Io {
         path: measures.to_path_buf(),
@@ -193,14 +240,18 @@ pub fn publish(
     let mut submission = Submission {
         tables: Vec::new(),
         files: Vec::new(),
+        checking: vec![write_checking(destination.checking, rules)?],
     };
     for path in paths {
         let file = read_measure_file(&path)?;
         let levels = Levels::of(&file.layout.measure, &records);
         let table = measure_table(&file, &levels, la, rules)?;
         let estimates = estimates_table(&file, &table, &records)?;
-        submission.files.extend(write_ees(&table, out)?);
-        submission.files.extend(write_ees(&estimates, out)?);
+        for table in [&table, &estimates] {
+            let (data, log) = write_ees(table, destination)?;
+            submission.files.extend(data);
+            submission.checking.push(log);
+        }
         submission.tables.push((table, estimates));
     }
     Ok(submission)
