@@ -1350,3 +1350,59 @@ fn publish_refuses_a_submission_that_would_carry_a_log() {
     );
     assert!(!inside.exists(), "nothing written");
 }
+
+/// The demo's measures as publish builds them, before disclosure control.
+fn unprotected_tables(
+    run: &Run,
+) -> (
+    Vec<cwsw_publish::PublishedTable>,
+    Vec<cwsw_dictionary::layout::Layout>,
+) {
+    let records = cwsw_publish::read_estimates(&run.out.join("estimates/estimates.parquet"))
+        .expect("the estimates");
+    let la = *cwsw_publish::local_authority("801").expect("Bristol");
+    let mut tables = Vec::new();
+    let mut layouts = Vec::new();
+    for path in files_under(&run.out.join("measures")) {
+        if path.extension().is_none_or(|ext| ext != "parquet") {
+            continue;
+        }
+        let file = cwsw_publish::read_measure_file(&path).expect("a measure file");
+        let levels = cwsw_publish::Levels::of(&file.layout.measure, &records);
+        tables.push(cwsw_publish::unprotected_table(&file, &levels, la).expect("a table"));
+        layouts.push(file.layout);
+    }
+    (tables, layouts)
+}
+
+#[test]
+fn every_declared_relation_holds_on_the_demo_and_a_wrong_one_is_caught() {
+    let run = default_demo();
+    let (tables, layouts) = unprotected_tables(run);
+    let layouts: Vec<&cwsw_dictionary::layout::Layout> = layouts.iter().collect();
+    let relations = cwsw_dictionary::relations::Relations::embedded().expect("relations");
+    cwsw_publish::check_relations(&tables, &layouts, &relations).expect("every relation holds");
+    let empty = "partitions: []\nnested: []\nidentities: []\nshared: []\n";
+    for (wrong, expected) in [
+        (
+            "partitions:\n  - {total: CIN at any point, parts: [CINO at any point, CPPO at any point], why: w}\n",
+            "CIN at any point = CINO at any point + CPPO at any point",
+        ),
+        (
+            "nested:\n  - {larger: CIN at 31 March, smaller: CIN at any point, why: w}\n",
+            "is less than",
+        ),
+        (
+            "shared:\n  - {counts: [{measure: absence, column: t_pupils}, {measure: ks4, column: t_pupils}], why: w}\n",
+            "absence t_pupils = ks4 t_pupils",
+        ),
+    ] {
+        let key = wrong.split(':').next().expect("a key");
+        let text = empty.replace(&format!("{key}: []\n"), wrong);
+        let relations =
+            cwsw_dictionary::relations::Relations::parse(&text, "wrong.yaml").expect("parses");
+        let error = cwsw_publish::check_relations(&tables, &layouts, &relations)
+            .expect_err("a wrong relation is caught");
+        assert!(error.to_string().contains(expected), "{error}");
+    }
+}

@@ -23,6 +23,7 @@ mod markdown;
 pub mod matrix;
 mod model;
 mod parameters;
+pub mod relations;
 pub mod upn;
 
 pub use academic_year::{AcademicYear, Term, days_since_epoch};

@@ -355,6 +355,78 @@ mod tests {
     }
 
     #[test]
+    fn every_relation_names_groups_measures_and_counts_that_exist() {
+        let queries = cwsw_engine::QuerySet::embedded().expect("queries");
+        let relations = cwsw_dictionary::relations::Relations::embedded().expect("relations");
+        let mut groups = queries
+            .get("social_care_groups")
+            .expect("the cohort query")
+            .header
+            .groups
+            .clone();
+        let all = cwsw_dictionary::Lookback::All;
+        groups.extend([all.ever_cin(), all.never_cin(), all.ever_cwsw()]);
+        let named_groups = relations
+            .partitions
+            .iter()
+            .flat_map(|partition| std::iter::once(&partition.total).chain(&partition.parts))
+            .chain(
+                relations
+                    .nested
+                    .iter()
+                    .flat_map(|nested| [&nested.larger, &nested.smaller]),
+            );
+        for group in named_groups {
+            assert!(groups.contains(group), "`{group}` is not a cohort group");
+        }
+        let counts = |measure: &str| -> Vec<String> {
+            queries
+                .measures()
+                .find(|query| query.header.name == measure)
+                .unwrap_or_else(|| panic!("`{measure}` is not a measure"))
+                .header
+                .counts
+                .iter()
+                .map(|count| count.column.clone())
+                .collect()
+        };
+        let mut places: Vec<(String, String)> = Vec::new();
+        for identity in &relations.identities {
+            for column in std::iter::once(&identity.total).chain(&identity.parts) {
+                places.push((identity.measure.clone(), column.clone()));
+            }
+        }
+        for shared in &relations.shared {
+            for place in &shared.counts {
+                places.push((place.measure.clone(), place.column.clone()));
+            }
+        }
+        for scopes in relations
+            .partitions
+            .iter()
+            .map(|partition| &partition.measures)
+            .chain(relations.nested.iter().map(|nested| &nested.measures))
+        {
+            for measure in &scopes.except {
+                counts(measure);
+            }
+            for scope in scopes.only.iter().flatten() {
+                let known = counts(&scope.measure);
+                for column in scope.columns.iter().flatten() {
+                    assert!(known.contains(column), "{}: `{column}`", scope.measure);
+                }
+            }
+        }
+        assert!(places.len() >= 10, "{places:?}");
+        for (measure, column) in places {
+            assert!(
+                counts(&measure).contains(&column),
+                "`{column}` is not a count of `{measure}`"
+            );
+        }
+    }
+
+    #[test]
     fn every_measure_with_indicators_names_its_research_question() {
         let queries = cwsw_engine::QuerySet::embedded().expect("queries");
         for query in queries.measures() {

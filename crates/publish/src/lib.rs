@@ -6,6 +6,8 @@
 //!   its metadata), and the stats stage's `estimates.parquet`.
 //! - `table`: the published table of a measure: the layout's counts, the stats stage's
 //!   levels and intervals, the matrix completed; the layout choice (one file per measure).
+//! - `relations`: every relation of `data-dictionary/disclosure/relations.yaml` checked
+//!   against the unsuppressed counts, before anything is suppressed or written.
 //! - `suppression`: primary (1–5 → `c`, with everything derived from it) and secondary.
 //! - `estimates`: a measure's estimates as their own file, withheld where their lineage
 //!   touches a suppressed cell.
@@ -31,6 +33,7 @@ mod files;
 #[cfg(test)]
 mod fixtures;
 mod la;
+mod relations;
 mod suppression;
 mod table;
 
@@ -41,13 +44,16 @@ pub use ees::{TIME_AND_GEOGRAPHY, write_ees};
 pub use estimates::{SAME_YEAR, estimates_table};
 pub use files::{EstimateRecord, MeasureFile, read_estimates, read_measure_file};
 pub use la::{LOCAL_AUTHORITIES, LocalAuthority, local_authority};
+pub use relations::check_relations;
 pub use suppression::{ADDITIVE_GROUPS, Reason};
 pub use table::{
     Filter, Indicator, Levels, PublishedRow, PublishedTable, SuppressedCell, TOTAL, measure_table,
-    published_name,
+    published_name, unprotected_table,
 };
 
 use std::path::{Path, PathBuf};
+
+use cwsw_dictionary::relations::Relations;
 
 /// What can go wrong publishing.
 #[derive(Debug, thiserror::Error)]
@@ -155,6 +161,29 @@ pub enum PublishError {
         /// The submission folder.
         folder: PathBuf,
     },
+    /// A relation between counts does not hold on the unsuppressed counts.
+    #[error(
+        "`{relation}` (data-dictionary/disclosure/relations.yaml) does not hold in {cell}: {detail}\nhint: the relation is wrong for this measure (narrow its `measures:`), or the measure's query is; nothing was published"
+    )]
+    RelationFails {
+        /// The relation.
+        relation: String,
+        /// Where.
+        cell: String,
+        /// The figures.
+        detail: String,
+    },
+    /// A relation names a group or column the submission does not have.
+    #[error("`{relation}` (data-dictionary/disclosure/relations.yaml): {problem}")]
+    RelationUnknown {
+        /// The relation.
+        relation: String,
+        /// What it names that is not there.
+        problem: String,
+    },
+    /// The embedded relations file cannot be used.
+    #[error("the relations between published counts")]
+    Relations(#[from] cwsw_dictionary::relations::RelationsError),
     /// The output checker's folder is the submission folder or inside it.
     #[error(
         "the output checker's folder {checking} is inside the submission folder {submission}\nhint: choose a folder outside the submission, or leave the choice out (default: `output-checking` beside the submission)"
@@ -237,16 +266,25 @@ pub fn publish(
         }
     }
     paths.sort();
+    let mut files = Vec::new();
+    let mut tables = Vec::new();
+    for path in paths {
+        let file = read_measure_file(&path)?;
+        let levels = Levels::of(&file.layout.measure, &records);
+        tables.push(unprotected_table(&file, &levels, la)?);
+        files.push(file);
+    }
+    let layouts: Vec<&cwsw_dictionary::layout::Layout> =
+        files.iter().map(|file| &file.layout).collect();
+    check_relations(&tables, &layouts, &Relations::embedded()?)?;
     let mut submission = Submission {
         tables: Vec::new(),
         files: Vec::new(),
         checking: vec![write_checking(destination.checking, rules)?],
     };
-    for path in paths {
-        let file = read_measure_file(&path)?;
-        let levels = Levels::of(&file.layout.measure, &records);
-        let table = measure_table(&file, &levels, la, rules)?;
-        let estimates = estimates_table(&file, &table, &records)?;
+    for (file, mut table) in files.iter().zip(tables) {
+        suppression::apply(&mut table, &file.layout, rules);
+        let estimates = estimates_table(file, &table, &records)?;
         for table in [&table, &estimates] {
             let (data, log) = write_ees(table, destination)?;
             submission.files.extend(data);

@@ -295,14 +295,26 @@ fn read_values(
     Ok(Values { cells })
 }
 
-/// Builds a measure's published table: completes the matrix (a level nobody is in is 0
-/// and its rates `z`), takes each figure and interval from the stats stage's level rows,
-/// and applies disclosure control to every count of people.
+/// Builds a measure's published table and applies disclosure control to every count of
+/// people: [`unprotected_table`], then suppression.
 pub fn measure_table(
     file: &MeasureFile,
     levels: &Levels,
     la: LocalAuthority,
     rules: &DisclosureRules,
+) -> Result<PublishedTable, PublishError> {
+    let mut table = unprotected_table(file, levels, la)?;
+    suppression::apply(&mut table, &file.layout, rules);
+    Ok(table)
+}
+
+/// Builds a measure's published table before disclosure control: completes the matrix
+/// (a level nobody is in is 0 and its rates `z`) and takes each figure and interval
+/// from the stats stage's level rows.
+pub fn unprotected_table(
+    file: &MeasureFile,
+    levels: &Levels,
+    la: LocalAuthority,
 ) -> Result<PublishedTable, PublishError> {
     let layout = &file.layout;
     let counts: Vec<&str> = layout
@@ -428,7 +440,7 @@ pub fn measure_table(
             }
         }
     }
-    let mut table = PublishedTable {
+    Ok(PublishedTable {
         name: layout.measure.clone(),
         la,
         filters: filters.into_iter().map(|(_, filter)| filter).collect(),
@@ -445,9 +457,7 @@ pub fn measure_table(
             .collect(),
         rows,
         suppressed: Vec::new(),
-    };
-    suppression::apply(&mut table, layout, rules);
-    Ok(table)
+    })
 }
 
 #[cfg(test)]
