@@ -1406,3 +1406,227 @@ fn every_declared_relation_holds_on_the_demo_and_a_wrong_one_is_caught() {
         assert!(error.to_string().contains(expected), "{error}");
     }
 }
+
+/// 2⁶¹ − 1: ranks of the small integer matrices below modulo this prime are their
+/// ranks over the rationals.
+const PRIME: u128 = (1 << 61) - 1;
+
+fn modular_inverse(value: u128) -> u128 {
+    let (mut base, mut exponent, mut result) = (value, PRIME - 2, 1u128);
+    while exponent > 0 {
+        if exponent & 1 == 1 {
+            result = result * base % PRIME;
+        }
+        base = base * base % PRIME;
+        exponent >>= 1;
+    }
+    result
+}
+
+/// The protected cells of a submission that a reader can work out exactly from what it
+/// shows, by a rank test of its own (dense, modulo [`PRIME`], over the hidden cells of
+/// each connected component, shown values substituted): independent of the
+/// elimination that chose the complements. Returns (protected cells checked, the
+/// recoverable ones described); protected zeros, which the shown zeros may pin, are
+/// left out.
+fn recoverable_cells(run: &Run, submission: &Path) -> (usize, Vec<String>) {
+    let (tables, layouts) = unprotected_tables(run);
+    let layouts: Vec<&cwsw_dictionary::layout::Layout> = layouts.iter().collect();
+    let relations = cwsw_dictionary::relations::Relations::embedded().expect("relations");
+    let built = cwsw_publish::build(
+        &tables,
+        &layouts,
+        &relations,
+        &cwsw_publish::DisclosureRules::default(),
+    );
+    let system = &built.system;
+    // What the submission shows of each cell of the system.
+    let files: BTreeMap<String, Vec<BTreeMap<String, String>>> = tables
+        .iter()
+        .map(|table| {
+            (
+                table.name.clone(),
+                read_csv(&submission.join(format!("{}.csv", table.name))),
+            )
+        })
+        .collect();
+    let hidden: Vec<bool> = built
+        .places
+        .iter()
+        .map(|place| match place {
+            cwsw_publish::Place::Shown { table, row, column } => {
+                let table = &tables[*table];
+                files[&table.name][*row][&table.indicators[*column].name] == "c"
+            }
+            cwsw_publish::Place::Difference { .. } => true,
+        })
+        .collect();
+    // Components of hidden cells joined by relations.
+    let mut parent: Vec<usize> = (0..system.cells.len()).collect();
+    fn root(parent: &mut [usize], mut cell: usize) -> usize {
+        while parent[cell] != cell {
+            parent[cell] = parent[parent[cell]];
+            cell = parent[cell];
+        }
+        cell
+    }
+    for relation in &system.relations {
+        let cells: Vec<usize> = relation
+            .terms
+            .iter()
+            .map(|(cell, _)| *cell)
+            .filter(|cell| hidden[*cell])
+            .collect();
+        for pair in cells.windows(2) {
+            let (a, b) = (root(&mut parent, pair[0]), root(&mut parent, pair[1]));
+            parent[a] = b;
+        }
+    }
+    let mut components: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for cell in (0..system.cells.len()).filter(|cell| hidden[*cell]) {
+        let top = root(&mut parent, cell);
+        components.entry(top).or_default().push(cell);
+    }
+    let mut relations_of: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (index, relation) in system.relations.iter().enumerate() {
+        if let Some((cell, _)) = relation.terms.iter().find(|(cell, _)| hidden[*cell]) {
+            let top = root(&mut parent, *cell);
+            relations_of.entry(top).or_default().push(index);
+        }
+    }
+    let (mut checked, mut recoverable) = (0, Vec::new());
+    for (top, cells) in components {
+        let column: BTreeMap<usize, usize> = cells
+            .iter()
+            .enumerate()
+            .map(|(index, cell)| (*cell, index))
+            .collect();
+        let mut rows: Vec<Vec<u128>> = relations_of
+            .get(&top)
+            .into_iter()
+            .flatten()
+            .map(|relation| {
+                let mut row = vec![0u128; cells.len()];
+                for (cell, coefficient) in &system.relations[*relation].terms {
+                    if let Some(at) = column.get(cell) {
+                        let residue = (i128::from(*coefficient)).rem_euclid(PRIME as i128) as u128;
+                        row[*at] = (row[*at] + residue) % PRIME;
+                    }
+                }
+                row
+            })
+            .collect();
+        // Reduced row echelon form.
+        let mut pivots = Vec::new();
+        let mut rank = 0;
+        for at in 0..cells.len() {
+            let Some(found) = (rank..rows.len()).find(|row| rows[*row][at] != 0) else {
+                continue;
+            };
+            rows.swap(rank, found);
+            let scale = modular_inverse(rows[rank][at]);
+            for value in &mut rows[rank] {
+                *value = *value * scale % PRIME;
+            }
+            let pivot = rows[rank].clone();
+            for (index, values) in rows.iter_mut().enumerate() {
+                if index != rank && values[at] != 0 {
+                    let factor = values[at];
+                    for (value, lead) in values.iter_mut().zip(&pivot) {
+                        *value = (*value + PRIME - factor * lead % PRIME) % PRIME;
+                    }
+                }
+            }
+            pivots.push(at);
+            rank += 1;
+        }
+        // eₕ is in the row space exactly when h is a pivot whose row is eₕ alone.
+        for (index, cell) in cells.iter().enumerate() {
+            let found = &system.cells[*cell];
+            if found.start != cwsw_disclosure::Start::Protected || found.value == 0 {
+                continue;
+            }
+            checked += 1;
+            if let Some(row) = pivots.iter().position(|pivot| *pivot == index)
+                && rows[row].iter().filter(|value| **value != 0).count() == 1
+            {
+                recoverable.push(built.describe(&tables, *cell));
+            }
+        }
+    }
+    (checked, recoverable)
+}
+
+#[test]
+fn no_protected_cell_of_the_demo_can_be_worked_out_from_its_submission() {
+    let run = default_demo();
+    let (checked, recoverable) = recoverable_cells(run, &run.out.join("submission"));
+    assert!(checked > 1000, "protected cells checked: {checked}");
+    assert!(
+        recoverable.is_empty(),
+        "{} recoverable, first: {:?}",
+        recoverable.len(),
+        &recoverable[..recoverable.len().min(5)]
+    );
+    // Put back the true value of one complement (the first of the absence log) and the
+    // cell it protects can be worked out.
+    let copy = tempfile::tempdir().expect("a folder");
+    for path in submission_data(run) {
+        std::fs::copy(&path, copy.path().join(path.file_name().expect("a name"))).expect("copied");
+    }
+    let log = read_csv(&run.out.join("output-checking/absence.suppression.csv"));
+    let complement = log
+        .iter()
+        .find(|row| row["reason"] == "secondary")
+        .expect("a complement");
+    let (tables, _) = unprotected_tables(run);
+    let absence = tables
+        .iter()
+        .find(|table| table.name == "absence")
+        .expect("absence");
+    let levels: Vec<String> = absence
+        .filters
+        .iter()
+        .map(|filter| complement[&filter.column].clone())
+        .collect();
+    let time_period: i32 = complement["time_period"].parse().expect("a year");
+    let row = absence
+        .rows
+        .iter()
+        .position(|row| {
+            row.year.time_period() == time_period
+                && row.group == complement["social_care_group"]
+                && row.levels == levels
+        })
+        .expect("its row");
+    let column = absence
+        .indicator(&complement["indicator"])
+        .expect("its column");
+    let mut writer = csv::Writer::from_path(copy.path().join("absence.csv")).expect("writable");
+    let mut reader = csv::Reader::from_path(run.out.join("submission/absence.csv")).expect("csv");
+    let headers = reader.headers().expect("a header").clone();
+    writer.write_record(&headers).expect("written");
+    let at = headers
+        .iter()
+        .position(|name| name == complement["indicator"])
+        .expect("the column");
+    for (index, record) in reader.records().enumerate() {
+        let mut record: Vec<String> = record
+            .expect("a record")
+            .iter()
+            .map(str::to_string)
+            .collect();
+        if index == row {
+            assert_eq!(record[at], "c");
+            record[at] = absence.rows[row].cells[column].text().to_string();
+        }
+        writer.write_record(&record).expect("written");
+    }
+    writer.flush().expect("flushed");
+    let (_, recoverable) = recoverable_cells(run, copy.path());
+    assert!(
+        recoverable.contains(&complement["protects"]),
+        "showing {complement:?} gives away {:?}",
+        recoverable
+    );
+}

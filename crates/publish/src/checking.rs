@@ -37,8 +37,10 @@ and filter levels, the indicator, and why it is hidden:
 - `primary`: a count of 1 to {threshold} pupils or children;
 - `primary (derived)`: a figure derived from a primary `c` (a rate over it, a count of
   those pupils' sessions);
-- `secondary`: a complement, hidden so that a primary `c` cannot be worked out by
-  subtraction from the figures shown;
+- `secondary`: a complement, hidden so that no protected cell can be worked out
+  exactly from the figures shown; `protects` names the protected cell that showing it
+  would give away (a primary count, a count of those people, or a difference of
+  nested groups of 1 to {threshold} children);
 - `secondary (derived)`: a figure derived from a secondary `c`;
 - `withheld (lineage)`: an estimate that rests on a suppressed cell.
 
@@ -55,14 +57,23 @@ As in tau-ARGUS and DfE practice:
 - what a reader could learn by comparing this submission with another one (an earlier
   release, or another set of years) is not checked.
 
+## What secondary suppression covers
+
+Every count of every file, at once, as one linear system: the group partitions, each
+breakdown's `Total` = the sum of its levels, the identities between count columns of a
+row, the counts two files publish alike, and the differences of nested groups (CLA at
+any point - CLA at 31 March), as listed with why each holds in cwsw's
+`data-dictionary/disclosure/relations.yaml`. Complements are chosen by Gaussian
+elimination in exact arithmetic, so that no protected cell is a linear function of
+what is shown.
+
 ## Known limits of this version
 
-Secondary suppression covers the group partitions (CIN at 31 March = CINO + CPPO + CLA
-at 31 March; CLA at 31 March = CLA 12 months + CLA less than 12 months) within each year
-and breakdown level, one count column at a time. It does not yet protect breakdown
-totals (each group's `Total` = the sum of its levels), differences of nested groups (CLA
-at any point - CLA at 31 March), identities between the count columns of a row, or the
-same count published in two files. Check those by hand before signing off.
+What linear algebra misses is not yet checked: a reader also knows that every count is
+at least 0 and every primary `c` at least 1, and with those bounds can sometimes pin a
+cell (two hidden parts of a shown difference of 2 are both 1). The interval audit that
+proves a table against that, as tau-ARGUS and sdcTable do, is not built yet: check small
+differences by hand before signing off.
 "
     )
 }

@@ -146,12 +146,20 @@ pub fn write_ees(
 
     let mut log_header = vec!["time_period".to_string(), group.column.clone()];
     log_header.extend(table.filters.iter().map(|filter| filter.column.clone()));
-    log_header.extend(["indicator".to_string(), "reason".to_string()]);
+    log_header.extend([
+        "indicator".to_string(),
+        "reason".to_string(),
+        "protects".to_string(),
+    ]);
     let mut log = vec![log_header];
     for cell in &table.suppressed {
         let mut record = vec![cell.time_period.to_string(), cell.group.clone()];
         record.extend(cell.levels.iter().cloned());
-        record.extend([cell.indicator.clone(), cell.reason.name().to_string()]);
+        record.extend([
+            cell.indicator.clone(),
+            cell.reason.name().to_string(),
+            cell.protects.clone().unwrap_or_default(),
+        ]);
         log.push(record);
     }
 

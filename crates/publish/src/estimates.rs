@@ -224,6 +224,7 @@ pub fn estimates_table(
                     levels: levels.clone(),
                     indicator: (*name).to_string(),
                     reason: Reason::Withheld,
+                    protects: None,
                 });
             }
         }

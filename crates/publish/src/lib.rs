@@ -8,6 +8,8 @@
 //!   levels and intervals, the matrix completed; the layout choice (one file per measure).
 //! - `relations`: every relation of `data-dictionary/disclosure/relations.yaml` checked
 //!   against the unsuppressed counts, before anything is suppressed or written.
+//! - `disclosure`: every table's counts and the relations between them as one system
+//!   (`cwsw_disclosure`).
 //! - `suppression`: primary (1–5 → `c`, with everything derived from it) and secondary.
 //! - `estimates`: a measure's estimates as their own file, withheld where their lineage
 //!   touches a suppressed cell.
@@ -27,6 +29,7 @@
 
 mod cell;
 mod checking;
+mod disclosure;
 mod ees;
 mod estimates;
 mod files;
@@ -40,12 +43,13 @@ mod table;
 pub use arrow::array::RecordBatch;
 pub use cell::{Cell, DisclosureRules};
 pub use checking::{SUPPRESSION_LOG, checking_readme, write_checking};
+pub use disclosure::{Built, Place, build};
 pub use ees::{TIME_AND_GEOGRAPHY, write_ees};
 pub use estimates::{SAME_YEAR, estimates_table};
 pub use files::{EstimateRecord, MeasureFile, read_estimates, read_measure_file};
 pub use la::{LOCAL_AUTHORITIES, LocalAuthority, local_authority};
 pub use relations::check_relations;
-pub use suppression::{ADDITIVE_GROUPS, Reason};
+pub use suppression::{Reason, protect};
 pub use table::{
     Filter, Indicator, Levels, PublishedRow, PublishedTable, SuppressedCell, TOTAL, measure_table,
     published_name, unprotected_table,
@@ -181,6 +185,28 @@ pub enum PublishError {
         /// What it names that is not there.
         problem: String,
     },
+    /// Secondary suppression could not be chosen.
+    #[error("disclosure control")]
+    Disclosure(#[source] cwsw_disclosure::DisclosureError),
+    /// A relation between counts that publish builds (a breakdown's `Total` and its
+    /// levels) does not hold.
+    #[error(
+        "`{relation}` does not hold on the unsuppressed counts (its terms sum to {sum}, not 0)\nhint: the measure's rows do not add up; nothing was published"
+    )]
+    CountsDisagree {
+        /// The relation and where.
+        relation: String,
+        /// Σ coefficient × count.
+        sum: i128,
+    },
+    /// A protected cell follows from the relations alone, whatever is hidden.
+    #[error(
+        "{cell} cannot be protected: it follows from the relations between published counts alone\nhint: a relation in data-dictionary/disclosure/relations.yaml may be too wide for this measure"
+    )]
+    Unprotectable {
+        /// The cell.
+        cell: String,
+    },
     /// The embedded relations file cannot be used.
     #[error("the relations between published counts")]
     Relations(#[from] cwsw_dictionary::relations::RelationsError),
@@ -276,14 +302,15 @@ pub fn publish(
     }
     let layouts: Vec<&cwsw_dictionary::layout::Layout> =
         files.iter().map(|file| &file.layout).collect();
-    check_relations(&tables, &layouts, &Relations::embedded()?)?;
+    let relations = Relations::embedded()?;
+    check_relations(&tables, &layouts, &relations)?;
+    protect(&mut tables, &layouts, &relations, rules)?;
     let mut submission = Submission {
         tables: Vec::new(),
         files: Vec::new(),
         checking: vec![write_checking(destination.checking, rules)?],
     };
-    for (file, mut table) in files.iter().zip(tables) {
-        suppression::apply(&mut table, &file.layout, rules);
+    for (file, table) in files.iter().zip(tables) {
         let estimates = estimates_table(file, &table, &records)?;
         for table in [&table, &estimates] {
             let (data, log) = write_ees(table, destination)?;

@@ -1,24 +1,25 @@
-//! Disclosure control of a measure table (`domain.md` §3), driven by its layout: a
-//! count of people of 1–5 is `c` (primary), and so is everything derived from it (the
-//! counts the layout says are *of* it, the figures whose counts include it); then
-//! secondary suppression wherever a total and its parts would give a lone `c` away.
-//! Every suppressed cell is logged with why.
-
-use std::collections::HashMap;
+//! Disclosure control of a submission's tables (`domain.md` §3), driven by their
+//! layouts: a count of people from 1 to the threshold is `c` (primary), and so is
+//! everything derived from it (the counts the layout says are *of* it, the figures whose
+//! counts include it); then the secondary cells Gaussian elimination chooses over every
+//! relation of every table at once, with what derives from them. Every suppressed cell
+//! is logged with why, a secondary one with the protected cell that needed it.
 
 use cwsw_dictionary::layout::{Figure, Layout};
+use cwsw_dictionary::relations::Relations;
 
+use crate::disclosure::{self, Place};
 use crate::table::{PublishedTable, SuppressedCell};
-use crate::{Cell, DisclosureRules};
+use crate::{Cell, DisclosureRules, PublishError};
 
 /// Why a cell is `c`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Reason {
-    /// A count of 1–5 people.
+    /// A count of 1 to the threshold people.
     Primary,
     /// Derived from a primary `c`.
     PrimaryDerived,
-    /// Hidden so that a lone `c` cannot be worked out by subtraction.
+    /// Hidden so that no protected cell can be worked out from what is shown.
     Secondary,
     /// Derived from a secondary `c`.
     SecondaryDerived,
@@ -38,22 +39,6 @@ impl Reason {
         }
     }
 }
-
-/// Groups that add up: the total is the sum of its parts (domain.md §1: the hierarchy
-/// CLA > CPP > CIN makes CINO, CPPO and CLA a partition of CIN at 31 March).
-pub const ADDITIVE_GROUPS: &[(&str, &[&str])] = &[
-    (
-        "CIN at 31 March",
-        &["CINO at 31 March", "CPPO at 31 March", "CLA at 31 March"],
-    ),
-    (
-        "CLA at 31 March",
-        &[
-            "CLA 12 months at 31 March",
-            "CLA less than 12 months at 31 March",
-        ],
-    ),
-];
 
 /// For each column, the columns derived from it: counts *of* it and figures *from* it.
 fn dependents(layout: &Layout) -> Vec<Vec<usize>> {
@@ -82,14 +67,15 @@ fn hide(
     row: usize,
     column: usize,
     reason: Reason,
+    protects: Option<String>,
 ) {
     let derived = match reason {
         Reason::Primary => Reason::PrimaryDerived,
         Reason::Secondary => Reason::SecondaryDerived,
         other => other,
     };
-    let mut pending = vec![(column, reason)];
-    while let Some((column, reason)) = pending.pop() {
+    let mut pending = vec![(column, reason, protects)];
+    while let Some((column, reason, protects)) = pending.pop() {
         let cell = &mut table.rows[row].cells[column];
         // A `z` goes too: it would say the hidden denominator is 0.
         if !matches!(cell, Cell::Value(_) | Cell::NotApplicable) {
@@ -103,106 +89,78 @@ fn hide(
             levels: published.levels.clone(),
             indicator: table.indicators[column].name.clone(),
             reason,
+            protects: protects.clone(),
         });
-        pending.extend(dependents[column].iter().map(|index| (*index, derived)));
+        pending.extend(
+            dependents[column]
+                .iter()
+                .map(|index| (*index, derived, protects.clone())),
+        );
     }
 }
 
-/// Primary, then secondary suppression of every count of people in the table.
-pub fn apply(table: &mut PublishedTable, layout: &Layout, rules: &DisclosureRules) {
-    let dependents = dependents(layout);
-    let people: Vec<usize> = layout
-        .columns
-        .iter()
-        .enumerate()
-        .filter(|(_, column)| column.figure.counts_people())
-        .map(|(index, _)| index)
-        .collect();
-    let count = |cell: &Cell| cell.number().map(|value| value as u64);
-    for row in 0..table.rows.len() {
-        for column in &people {
-            if count(&table.rows[row].cells[*column])
-                .is_some_and(|value| rules.is_suppressed(value))
-            {
-                hide(table, &dependents, row, *column, Reason::Primary);
+/// Disclosure control of every table together: primary suppression of every count
+/// of people from 1 to the threshold and everything derived from it, then the
+/// secondary cells that Gaussian elimination over the whole system chooses
+/// (`disclosure::build`, `cwsw_disclosure::suppress`), each logged with the protected
+/// cell that needed it, and everything derived from those.
+pub fn protect(
+    tables: &mut [PublishedTable],
+    layouts: &[&Layout],
+    relations: &Relations,
+    rules: &DisclosureRules,
+) -> Result<(), PublishError> {
+    let built = disclosure::build(tables, layouts, relations, rules);
+    let suppression =
+        cwsw_disclosure::suppress(&built.system, &built.order).map_err(|source| match source {
+            cwsw_disclosure::DisclosureError::Exposed { cell } => PublishError::Unprotectable {
+                cell: built.describe(tables, cell),
+            },
+            cwsw_disclosure::DisclosureError::RelationFails { relation, sum } => {
+                PublishError::CountsDisagree {
+                    relation: built.relation_names[relation].clone(),
+                    sum,
+                }
             }
+            other => PublishError::Disclosure(other),
+        })?;
+    let mut secondary: Vec<Vec<(usize, usize, String)>> = vec![Vec::new(); tables.len()];
+    for chosen in &suppression.secondary {
+        if let Place::Shown { table, row, column } = built.places[chosen.cell] {
+            secondary[table].push((row, column, built.describe(tables, chosen.protects)));
         }
     }
-    secondary(table, &dependents, &people);
-}
-
-/// Secondary suppression (domain.md §3, §8 point 7): wherever a total and its parts
-/// leave exactly one count suppressed, that count could be recovered by subtraction, so
-/// the smallest non-zero other count of the relation (a part, else the total) is
-/// suppressed too, with what derives from it. Within each year and filter level;
-/// repeats until no relation has a lone `c`, since a group sits in two relations.
-fn secondary(table: &mut PublishedTable, dependents: &[Vec<usize>], people: &[usize]) {
-    let position: HashMap<(i32, Vec<String>, String), usize> = table
-        .rows
-        .iter()
-        .enumerate()
-        .map(|(index, row)| {
-            (
-                (
-                    row.year.time_period(),
-                    row.levels.clone(),
-                    row.group.clone(),
-                ),
-                index,
-            )
-        })
-        .collect();
-    let mut slices: Vec<(i32, Vec<String>)> = table
-        .rows
-        .iter()
-        .map(|row| (row.year.time_period(), row.levels.clone()))
-        .collect();
-    slices.dedup();
-    loop {
-        let mut changed = false;
-        for column in people {
-            for (year, levels) in &slices {
-                for (total, parts) in ADDITIVE_GROUPS {
-                    let find = |group: &str| {
-                        position
-                            .get(&(*year, levels.clone(), group.to_string()))
-                            .copied()
-                    };
-                    let Some(total_index) = find(total) else {
-                        continue;
-                    };
-                    let members: Vec<usize> = parts
-                        .iter()
-                        .filter_map(|part| find(part))
-                        .chain([total_index])
-                        .collect();
-                    let hidden = members
-                        .iter()
-                        .filter(|index| table.rows[**index].cells[*column] == Cell::Suppressed)
-                        .count();
-                    if hidden != 1 {
-                        continue;
-                    }
-                    // Prefer hiding a part; the total only when no part can be hidden.
-                    let candidate = members
-                        .iter()
-                        .copied()
-                        .filter_map(|index| {
-                            let value = table.rows[index].cells[*column].number()? as u64;
-                            (value > 0).then_some((value, index == total_index, index))
-                        })
-                        .min();
-                    if let Some((_, _, index)) = candidate {
-                        hide(table, dependents, index, *column, Reason::Secondary);
-                        changed = true;
-                    }
+    for ((table, layout), secondary) in tables.iter_mut().zip(layouts).zip(secondary) {
+        let dependents = dependents(layout);
+        let people: Vec<usize> = layout
+            .columns
+            .iter()
+            .enumerate()
+            .filter(|(_, column)| column.figure.counts_people())
+            .map(|(index, _)| index)
+            .collect();
+        let count = |cell: &Cell| cell.number().map(|value| value as u64);
+        for row in 0..table.rows.len() {
+            for column in &people {
+                if count(&table.rows[row].cells[*column])
+                    .is_some_and(|value| rules.is_suppressed(value))
+                {
+                    hide(table, &dependents, row, *column, Reason::Primary, None);
                 }
             }
         }
-        if !changed {
-            break;
+        for (row, column, protects) in secondary {
+            hide(
+                table,
+                &dependents,
+                row,
+                column,
+                Reason::Secondary,
+                Some(protects),
+            );
         }
     }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -331,11 +289,18 @@ mod tests {
         assert!(a[6..].iter().all(|cell| *cell == Cell::Suppressed), "{a:?}");
     }
 
-    /// No relation of ADDITIVE_GROUPS may leave exactly one count suppressed.
+    /// The two partitions of these groups.
+    const PARTITIONS: &[(&str, &[&str])] = &[
+        (GROUPS[0], &[GROUPS[1], GROUPS[2], GROUPS[3]]),
+        (GROUPS[3], &[GROUPS[4], GROUPS[5]]),
+    ];
+
+    /// No partition, in any level, may leave exactly one count suppressed (a weaker
+    /// check than the elimination's, and independent of it).
     fn assert_nothing_recoverable(table: &PublishedTable) {
         for column in [0, 2] {
             for levels in [vec!["Total".to_string()], vec!["Female".to_string()]] {
-                for (total, parts) in ADDITIVE_GROUPS {
+                for (total, parts) in PARTITIONS {
                     let hidden = parts
                         .iter()
                         .chain([total])
@@ -402,13 +367,17 @@ mod tests {
 
     #[test]
     fn secondary_suppression_follows_a_chain_of_relations_in_every_breakdown_level() {
-        // CPPO has 4 pupils (primary). Its partner is the smallest other part of CIN: CLA
-        // (10). CLA is in a second relation, so one of its parts must go as well. The
-        // same counts among girls are protected alike, apart from the headline.
+        // Among girls CPPO has 4 pupils (primary): showing the boys' CPPO beside the
+        // headline would give it away, and so would the girls' CLA beside their CIN and
+        // CINO, so both go; the headline and the girls' CINO stay.
         let mut rows = nested(
             [(114, 30), (100, 20), (4, 2), (10, 8), (7, 6), (3, 2)],
             "Female",
         );
+        rows.extend(nested(
+            [(186, 30), (100, 20), (46, 8), (40, 2), (23, 0), (17, 2)],
+            "Male",
+        ));
         rows.extend(nested(
             [(300, 60), (200, 40), (50, 10), (50, 10), (30, 6), (20, 4)],
             "Total",
@@ -423,6 +392,22 @@ mod tests {
         assert_eq!(
             cells(&table, GROUPS[2], "Total")[0],
             Cell::Value("50".into())
+        );
+        assert_eq!(cells(&table, GROUPS[2], "Male")[0], Cell::Suppressed);
+        assert_eq!(cells(&table, GROUPS[3], "Female")[0], Cell::Suppressed);
+        let protects = |group: &str, sex: &str| {
+            table
+                .suppressed
+                .iter()
+                .find(|cell| {
+                    cell.group == group && cell.levels == [sex] && cell.indicator == "t_pupils"
+                })
+                .and_then(|cell| cell.protects.clone())
+        };
+        assert_eq!(
+            protects(GROUPS[2], "Male").as_deref(),
+            Some("test 2021/22, CPPO at 31 March, sex Female, t_pupils"),
+            "a complement names the cell it protects"
         );
     }
 }

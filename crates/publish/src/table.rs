@@ -20,6 +20,7 @@ use cwsw_dictionary::AcademicYear;
 use cwsw_dictionary::estimand::Estimand;
 use cwsw_dictionary::groups::ALL_PUPILS;
 use cwsw_dictionary::layout::{BREAKDOWNS, Figure, GROUP_FILTER, Part};
+use cwsw_dictionary::relations::Relations;
 
 use crate::files::{EstimateRecord, MeasureFile};
 use crate::suppression::{self, Reason};
@@ -91,6 +92,9 @@ pub struct SuppressedCell {
     pub indicator: String,
     /// Why.
     pub reason: Reason,
+    /// For a secondary `c` (and what derives from it), the protected cell that showing
+    /// it would give away.
+    pub protects: Option<String>,
 }
 
 /// A published table: the matrix of years × groups × filter levels, complete.
@@ -304,7 +308,12 @@ pub fn measure_table(
     rules: &DisclosureRules,
 ) -> Result<PublishedTable, PublishError> {
     let mut table = unprotected_table(file, levels, la)?;
-    suppression::apply(&mut table, &file.layout, rules);
+    suppression::protect(
+        std::slice::from_mut(&mut table),
+        &[&file.layout],
+        &Relations::embedded()?,
+        rules,
+    )?;
     Ok(table)
 }
 
@@ -478,7 +487,11 @@ mod tests {
         };
         let (mut file, records) = file(
             &[
-                row("A", "Total", 100),
+                // Each breakdown adds up to its Total (disclosure control checks it).
+                Row {
+                    flag: 20,
+                    ..row("A", "Total", 100)
+                },
                 row("A", "Year 10", 40),
                 row("A", "Year 2", 60),
                 row("B", "Total", 100),
