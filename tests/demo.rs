@@ -1630,3 +1630,160 @@ fn no_protected_cell_of_the_demo_can_be_worked_out_from_its_submission() {
         recoverable
     );
 }
+
+/// Each count column of each table: (table, layout name, the value in each row, `None`
+/// for `x`).
+type CountColumns = Vec<(usize, String, Vec<Option<i64>>)>;
+
+fn count_columns(
+    tables: &[cwsw_publish::PublishedTable],
+    layouts: &[cwsw_dictionary::layout::Layout],
+) -> CountColumns {
+    let mut columns = Vec::new();
+    for (index, (table, layout)) in tables.iter().zip(layouts).enumerate() {
+        for (at, column) in layout.columns.iter().enumerate() {
+            if !matches!(column.figure, cwsw_dictionary::layout::Figure::Count { .. }) {
+                continue;
+            }
+            let values = table
+                .rows
+                .iter()
+                .map(|row| row.cells[at].text().parse::<i64>().ok())
+                .collect();
+            columns.push((index, column.name.clone(), values));
+        }
+    }
+    columns
+}
+
+#[test]
+fn no_identity_between_counts_hides_undeclared() {
+    // A reader who finds two counts equal in every cell (or one the sum of others) can
+    // use it: every such relation on the demo must be declared in relations.yaml.
+    let run = default_demo();
+    let (tables, layouts) = unprotected_tables(run);
+    let relations = cwsw_dictionary::relations::Relations::embedded().expect("relations");
+    let columns = count_columns(&tables, &layouts);
+    let informative =
+        |values: &[Option<i64>]| values.iter().flatten().filter(|v| **v > 0).count() >= 20;
+    let mut undeclared = Vec::new();
+    // Within a file: a column equal to another, or to the sum of two or three others.
+    for (table, measure) in tables
+        .iter()
+        .enumerate()
+        .map(|(index, table)| (index, &table.name))
+    {
+        let own: Vec<&(usize, String, Vec<Option<i64>>)> = columns
+            .iter()
+            .filter(|(index, ..)| *index == table)
+            .collect();
+        for (_, total_name, total_values) in own.iter().copied() {
+            if !informative(total_values) {
+                continue;
+            }
+            let others: Vec<&(usize, String, Vec<Option<i64>>)> = own
+                .iter()
+                .copied()
+                .filter(|(_, name, values)| name != total_name && informative(values))
+                .collect();
+            let mut subsets: Vec<Vec<usize>> = (0..others.len()).map(|a| vec![a]).collect();
+            for a in 0..others.len() {
+                for b in a + 1..others.len() {
+                    subsets.push(vec![a, b]);
+                    for c in b + 1..others.len() {
+                        subsets.push(vec![a, b, c]);
+                    }
+                }
+            }
+            for subset in subsets {
+                let holds = (0..total_values.len()).all(|row| {
+                    let parts: Option<i64> = subset.iter().map(|part| others[*part].2[row]).sum();
+                    match (total_values[row], parts) {
+                        (Some(total), Some(parts)) => total == parts,
+                        _ => true,
+                    }
+                });
+                if !holds {
+                    continue;
+                }
+                let mut parts: Vec<&String> = subset.iter().map(|part| &others[*part].1).collect();
+                parts.sort();
+                let declared = relations.identities.iter().any(|identity| {
+                    let mut declared: Vec<&String> = identity.parts.iter().collect();
+                    declared.sort();
+                    identity.measure == *measure
+                        && identity.total == *total_name
+                        && declared == parts
+                });
+                if !declared {
+                    undeclared.push(format!("{measure}: {total_name} = {parts:?}"));
+                }
+            }
+        }
+    }
+    // Across files: a count equal, wherever both publish the same year, group and
+    // level, to one another file publishes.
+    let key = |table: &cwsw_publish::PublishedTable, row: usize| {
+        let published = &table.rows[row];
+        (
+            published.year.time_period(),
+            published.group.clone(),
+            table
+                .filters
+                .iter()
+                .zip(&published.levels)
+                .filter(|(_, level)| *level != "Total")
+                .map(|(filter, level)| (filter.column.clone(), level.clone()))
+                .collect::<Vec<_>>(),
+        )
+    };
+    let rows_by_key: Vec<BTreeMap<_, usize>> = tables
+        .iter()
+        .map(|table| {
+            (0..table.rows.len())
+                .map(|row| (key(table, row), row))
+                .collect()
+        })
+        .collect();
+    for (a, (first, first_name, first_values)) in columns.iter().enumerate() {
+        for (second, second_name, second_values) in columns.iter().skip(a + 1) {
+            if first == second {
+                continue;
+            }
+            let mut matched = 0;
+            let holds = (0..second_values.len()).all(|row| {
+                let Some(other) = rows_by_key[*first].get(&key(&tables[*second], row)) else {
+                    return true;
+                };
+                match (first_values[*other], second_values[row]) {
+                    (Some(x), Some(y)) => {
+                        matched += usize::from(x > 0);
+                        x == y
+                    }
+                    _ => true,
+                }
+            });
+            if !holds || matched < 20 {
+                continue;
+            }
+            let place =
+                |table: usize, column: &String| (tables[table].name.clone(), column.clone());
+            let (x, y) = (place(*first, first_name), place(*second, second_name));
+            let declared = relations.shared.iter().any(|shared| {
+                let places: Vec<(String, String)> = shared
+                    .counts
+                    .iter()
+                    .map(|place| (place.measure.clone(), place.column.clone()))
+                    .collect();
+                places.contains(&x) && places.contains(&y)
+            });
+            if !declared {
+                undeclared.push(format!("{} {} = {} {}", x.0, x.1, y.0, y.1));
+            }
+        }
+    }
+    assert!(
+        undeclared.is_empty(),
+        "undeclared relations: {undeclared:#?}"
+    );
+}

@@ -1823,7 +1823,7 @@ struct Cases {
     /// Children whose first CIN return held writes UN1 and a later one a UPN.
     un1_then_upn: usize,
     /// KS2 results by code in place of a test score (A, B, U, M, Q, J) and, as
-    /// `TA A`, `TA D`, of a teacher assessment.
+    /// `TA A`, `TA D`, `TA L`, of a teacher assessment.
     ks2_codes: BTreeMap<String, usize>,
 }
 
@@ -1852,7 +1852,7 @@ fn cases(population: &Population) -> Cases {
                 }
             }
             for ta in [result.writing, result.science] {
-                if matches!(ta, "A" | "D") {
+                if matches!(ta, "A" | "D" | "L") {
                     *cases.ks2_codes.entry(format!("TA {ta}")).or_default() += 1;
                 }
             }
@@ -1984,7 +1984,7 @@ fn require_cases(seed: u64, population: &Population) {
     let codes: Vec<String> = KS2_TEST_CODES
         .iter()
         .map(|code| code.to_string())
-        .chain(["TA A".to_string(), "TA D".to_string()])
+        .chain(["TA A", "TA D", "TA L"].map(str::to_string))
         .filter(|code| !cases.ks2_codes.contains_key(code))
         .map(|code| format!("KS2 result code {code}"))
         .collect();

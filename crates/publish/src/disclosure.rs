@@ -64,28 +64,11 @@ impl Built {
             Place::Shown { table, row, column } => {
                 let table = &tables[*table];
                 let published = &table.rows[*row];
-                describe(
-                    table,
-                    *row,
-                    &published.group,
-                    &table.indicators[*column].name,
-                )
+                table.describe(*row, &published.group, &table.indicators[*column].name)
             }
             Place::Difference { name } => name.clone(),
         }
     }
-}
-
-fn describe(table: &PublishedTable, row: usize, group: &str, column: &str) -> String {
-    let published = &table.rows[row];
-    let mut text = format!("{} {}, {group}", table.name, published.year);
-    for (filter, level) in table.filters.iter().zip(&published.levels) {
-        if level != TOTAL {
-            text.push_str(&format!(", {} {level}", filter.column));
-        }
-    }
-    text.push_str(&format!(", {column}"));
-    text
 }
 
 /// A row's place in its table: year, group and each filter's level.
@@ -230,7 +213,7 @@ pub fn build(
                                 format!(
                                     "{}: {}",
                                     partition.describe(),
-                                    describe(table, row, &published.group, name)
+                                    table.describe(row, &published.group, name)
                                 )
                             },
                             at(row),
@@ -265,7 +248,7 @@ pub fn build(
                                     format!(
                                         "Total = the sum of the {} levels: {}",
                                         filter.column,
-                                        describe(table, row, &published.group, name)
+                                        table.describe(row, &published.group, name)
                                     )
                                 },
                                 at(row),
@@ -306,7 +289,7 @@ pub fn build(
                         format!(
                             "{}: {}",
                             identity.describe(),
-                            describe(table, row, &table.rows[row].group, &identity.total)
+                            table.describe(row, &table.rows[row].group, &identity.total)
                         )
                     },
                     cells[total],
@@ -317,20 +300,6 @@ pub fn build(
     }
     // Counts two files share: equal wherever both publish the same year, group and
     // non-Total levels.
-    let breakdown = |table: usize, row: usize| {
-        let published = &tables[table].rows[row];
-        (
-            published.year.time_period(),
-            published.group.clone(),
-            tables[table]
-                .filters
-                .iter()
-                .zip(&published.levels)
-                .filter(|(_, level)| *level != TOTAL)
-                .map(|(filter, level)| (filter.column.clone(), level.clone()))
-                .collect::<Vec<_>>(),
-        )
-    };
     for shared in &relations.shared {
         let places_of: Vec<(usize, usize)> = shared
             .counts
@@ -350,11 +319,11 @@ pub fn build(
             continue;
         };
         let first_rows: HashMap<_, usize> = (0..tables[*first].rows.len())
-            .map(|row| (breakdown(*first, row), row))
+            .map(|row| (tables[*first].place(row), row))
             .collect();
         for (other, other_column) in others {
             for row in 0..tables[*other].rows.len() {
-                let Some(first_row) = first_rows.get(&breakdown(*other, row)) else {
+                let Some(first_row) = first_rows.get(&tables[*other].place(row)) else {
                     continue;
                 };
                 if let (Some(a), Some(b)) = (
@@ -365,8 +334,7 @@ pub fn build(
                     names.push(format!(
                         "{}: {}",
                         shared.describe(),
-                        describe(
-                            &tables[*other],
+                        tables[*other].describe(
                             row,
                             &tables[*other].rows[row].group,
                             &tables[*other].indicators[*other_column].name
@@ -408,8 +376,7 @@ pub fn build(
                     let difference = system.cells.len();
                     system.cells.push(SystemCell { value, start });
                     places.push(Place::Difference {
-                        name: describe(
-                            table,
+                        name: table.describe(
                             row,
                             &format!("{} − {}", nested.larger, nested.smaller),
                             &table.indicators[*column].name,

@@ -12,7 +12,7 @@ use cwsw_dictionary::layout::{Figure, Layout};
 use cwsw_dictionary::relations::Relations;
 
 use crate::PublishError;
-use crate::table::{PublishedTable, TOTAL};
+use crate::table::PublishedTable;
 
 /// A row's place in its table: year, group, and each filter's level.
 type Key = (i32, String, Vec<String>);
@@ -78,17 +78,8 @@ impl<'a> Indexed<'a> {
             .copied()
     }
 
-    /// `absence 2019/20, CIN at 31 March, phase_type_grouping Primary, t_pupils`.
     fn cell(&self, row: usize, group: &str, column: &str) -> String {
-        let published = &self.table.rows[row];
-        let mut text = format!("{} {}, {group}", self.table.name, published.year);
-        for (filter, level) in self.table.filters.iter().zip(&published.levels) {
-            if level != TOTAL {
-                text.push_str(&format!(", {} {level}", filter.column));
-            }
-        }
-        text.push_str(&format!(", {column}"));
-        text
+        self.table.describe(row, group, column)
     }
 }
 
@@ -271,28 +262,12 @@ pub fn check_relations(
         let Some(((first, first_column, first_name), others)) = places.split_first() else {
             continue;
         };
-        // A row's place whatever its table's filters: its non-Total levels by filter.
-        let breakdown = |table: &Indexed, row: usize| -> (i32, String, Vec<(String, String)>) {
-            let published = &table.table.rows[row];
-            (
-                published.year.time_period(),
-                published.group.clone(),
-                table
-                    .table
-                    .filters
-                    .iter()
-                    .zip(&published.levels)
-                    .filter(|(_, level)| *level != TOTAL)
-                    .map(|(filter, level)| (filter.column.clone(), level.clone()))
-                    .collect(),
-            )
-        };
         let first_rows: HashMap<_, usize> = (0..first.table.rows.len())
-            .map(|row| (breakdown(first, row), row))
+            .map(|row| (first.table.place(row), row))
             .collect();
         for (other, other_column, other_name) in others {
             for row in 0..other.table.rows.len() {
-                let Some(first_row) = first_rows.get(&breakdown(other, row)) else {
+                let Some(first_row) = first_rows.get(&other.table.place(row)) else {
                     continue;
                 };
                 let (Some(a), Some(b)) = (

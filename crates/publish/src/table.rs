@@ -153,6 +153,37 @@ impl PublishedTable {
         }
     }
 
+    /// A cell in words, as messages and the log name it: `absence 2019/20, CIN at 31
+    /// March, phase_type_grouping Primary, t_pupils` (`group` may differ from the row's,
+    /// for a difference of groups).
+    pub fn describe(&self, row: usize, group: &str, column: &str) -> String {
+        let published = &self.rows[row];
+        let mut text = format!("{} {}, {group}", self.name, published.year);
+        for (filter, level) in self.filters.iter().zip(&published.levels) {
+            if level != TOTAL {
+                text.push_str(&format!(", {} {level}", filter.column));
+            }
+        }
+        text.push_str(&format!(", {column}"));
+        text
+    }
+
+    /// Where a row sits whatever the table's filters: its year, group and non-`Total`
+    /// levels by filter, so that two files' rows of the same cell match.
+    pub fn place(&self, row: usize) -> (i32, String, Vec<(String, String)>) {
+        let published = &self.rows[row];
+        (
+            published.year.time_period(),
+            published.group.clone(),
+            self.filters
+                .iter()
+                .zip(&published.levels)
+                .filter(|(_, level)| *level != TOTAL)
+                .map(|(filter, level)| (filter.column.clone(), level.clone()))
+                .collect(),
+        )
+    }
+
     /// The row of a year, group and filter levels.
     pub fn row(&self, year: i32, group: &str, levels: &[String]) -> Option<&PublishedRow> {
         self.rows.iter().find(|row| {

@@ -1746,8 +1746,10 @@ const KS2_TEST_CODES: &[(&str, f64)] = &[
     ("J", 0.002),
 ];
 
-/// KS2 teacher assessment codes besides the standards: absent, disapplied.
-const KS2_TA_CODES: &[(&str, f64)] = &[("A", 0.003), ("D", 0.002)];
+/// KS2 teacher assessment codes besides the standards: absent, disapplied, and left
+/// (not eligible: so a subject's eligible pupils are not always every pupil with a
+/// result, as in a real LA's file).
+const KS2_TA_CODES: &[(&str, f64)] = &[("A", 0.003), ("D", 0.002), ("L", 0.002)];
 
 /// One draw: a code with its share times `weight`, or none.
 fn result_code(
