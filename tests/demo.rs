@@ -1787,3 +1787,45 @@ fn no_identity_between_counts_hides_undeclared() {
         "undeclared relations: {undeclared:#?}"
     );
 }
+
+/// An 8,000-pupil LA of a seed, with its submission checked by the rank test.
+fn assert_small_la_protected(seed: &str) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("d");
+    let out_text = out.to_string_lossy().to_string();
+    let (stdout, stderr) = cwsw(&[
+        "demo", "--out", &out_text, "--pupils", "8000", "--seed", seed,
+    ]);
+    let run = Run {
+        _dir: dir,
+        out,
+        stdout,
+        stderr,
+    };
+    let (checked, recoverable) = recoverable_cells(&run, &run.out.join("submission"));
+    assert!(
+        checked > 1000,
+        "seed {seed}: protected cells checked: {checked}"
+    );
+    assert!(
+        recoverable.is_empty(),
+        "seed {seed}: {} recoverable, first: {:?}",
+        recoverable.len(),
+        &recoverable[..recoverable.len().min(5)]
+    );
+}
+
+#[test]
+fn no_protected_cell_of_a_small_la_can_be_worked_out_seed_1() {
+    assert_small_la_protected("1");
+}
+
+#[test]
+fn no_protected_cell_of_a_small_la_can_be_worked_out_seed_2() {
+    assert_small_la_protected("2");
+}
+
+#[test]
+fn no_protected_cell_of_a_small_la_can_be_worked_out_seed_3() {
+    assert_small_la_protected("3");
+}
