@@ -23,7 +23,7 @@ use cwsw_dictionary::relations::Relations;
 use cwsw_disclosure::{Cell as SystemCell, Relation, Start, System};
 
 use crate::DisclosureRules;
-use crate::table::{PublishedTable, TOTAL};
+use crate::table::{PublishedTable, RowIndex, TOTAL};
 
 /// Where a cell of the system is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,9 +71,6 @@ impl Built {
     }
 }
 
-/// A row's place in its table: year, group and each filter's level.
-type Key = (i32, String, Vec<String>);
-
 /// Adds `total = Σ parts` when every cell of it is in the system (none is `x`).
 fn add(
     system: &mut System,
@@ -100,7 +97,7 @@ pub fn build(
     let mut places = Vec::new();
     // For each table, row and column, the system cell of a count shown (not `x`).
     let mut cell_of: Vec<Vec<Vec<Option<usize>>>> = Vec::new();
-    let mut keys: Vec<HashMap<Key, usize>> = Vec::new();
+    let mut keys: Vec<RowIndex> = Vec::new();
     let mut counts_of: Vec<Vec<(usize, &str)>> = Vec::new();
     for (index, (table, layout)) in tables.iter().zip(layouts).enumerate() {
         let counts: Vec<(usize, &str)> = layout
@@ -159,35 +156,11 @@ pub fn build(
             }
         }
         cell_of.push(table_cells);
-        keys.push(
-            table
-                .rows
-                .iter()
-                .enumerate()
-                .map(|(row, published)| {
-                    (
-                        (
-                            published.year.time_period(),
-                            published.group.clone(),
-                            published.levels.clone(),
-                        ),
-                        row,
-                    )
-                })
-                .collect(),
-        );
+        keys.push(RowIndex::of(table));
         counts_of.push(counts);
     }
-    let find = |table: usize, row: usize, group: &str| -> Option<usize> {
-        let published = &tables[table].rows[row];
-        keys[table]
-            .get(&(
-                published.year.time_period(),
-                group.to_string(),
-                published.levels.clone(),
-            ))
-            .copied()
-    };
+    let find =
+        |table: usize, row: usize, group: &str| keys[table].sibling(&tables[table], row, group);
     for (index, table) in tables.iter().enumerate() {
         let measure = table.name.as_str();
         for (column, name) in &counts_of[index] {
@@ -231,13 +204,7 @@ pub fn build(
                             .map(|level| {
                                 let mut levels = published.levels.clone();
                                 levels[position] = level.clone();
-                                keys[index]
-                                    .get(&(
-                                        published.year.time_period(),
-                                        published.group.clone(),
-                                        levels,
-                                    ))
-                                    .copied()
+                                keys[index].find(table, row, &published.group, &levels)
                             })
                             .collect();
                         if let Some(parts) = parts {

@@ -12,35 +12,18 @@ use cwsw_dictionary::layout::{Figure, Layout};
 use cwsw_dictionary::relations::Relations;
 
 use crate::PublishError;
-use crate::table::PublishedTable;
-
-/// A row's place in its table: year, group, and each filter's level.
-type Key = (i32, String, Vec<String>);
+use crate::table::{PublishedTable, RowIndex};
 
 /// One table with its layout, its rows by key and its count columns by layout name.
 struct Indexed<'a> {
     table: &'a PublishedTable,
-    rows: HashMap<Key, usize>,
+    rows: RowIndex,
     counts: Vec<(usize, &'a str)>,
 }
 
 impl<'a> Indexed<'a> {
     fn new(table: &'a PublishedTable, layout: &'a Layout) -> Self {
-        let rows = table
-            .rows
-            .iter()
-            .enumerate()
-            .map(|(index, row)| {
-                (
-                    (
-                        row.year.time_period(),
-                        row.group.clone(),
-                        row.levels.clone(),
-                    ),
-                    index,
-                )
-            })
-            .collect();
+        let rows = RowIndex::of(table);
         let counts = layout
             .columns
             .iter()
@@ -68,14 +51,7 @@ impl<'a> Indexed<'a> {
     }
 
     fn row_of(&self, row: usize, group: &str) -> Option<usize> {
-        let published = &self.table.rows[row];
-        self.rows
-            .get(&(
-                published.year.time_period(),
-                group.to_string(),
-                published.levels.clone(),
-            ))
-            .copied()
+        self.rows.sibling(self.table, row, group)
     }
 
     fn cell(&self, row: usize, group: &str, column: &str) -> String {

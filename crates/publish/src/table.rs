@@ -192,6 +192,52 @@ impl PublishedTable {
     }
 }
 
+/// A table's rows by year, group and filter levels: to find, for a row, the same cell
+/// of another group or level.
+pub(crate) struct RowIndex(HashMap<(i32, String, Vec<String>), usize>);
+
+impl RowIndex {
+    /// The index of `table`'s rows.
+    pub(crate) fn of(table: &PublishedTable) -> Self {
+        Self(
+            table
+                .rows
+                .iter()
+                .enumerate()
+                .map(|(index, row)| {
+                    (
+                        (
+                            row.year.time_period(),
+                            row.group.clone(),
+                            row.levels.clone(),
+                        ),
+                        index,
+                    )
+                })
+                .collect(),
+        )
+    }
+
+    /// The row of `table` in `row`'s year with `group` and `levels`.
+    pub(crate) fn find(
+        &self,
+        table: &PublishedTable,
+        row: usize,
+        group: &str,
+        levels: &[String],
+    ) -> Option<usize> {
+        let year = table.rows[row].year.time_period();
+        self.0
+            .get(&(year, group.to_string(), levels.to_vec()))
+            .copied()
+    }
+
+    /// The row of `table` in `row`'s year and levels, of `group`.
+    pub(crate) fn sibling(&self, table: &PublishedTable, row: usize, group: &str) -> Option<usize> {
+        self.find(table, row, group, &table.rows[row].levels)
+    }
+}
+
 /// A measure column's name as published: lower case, since the EES screener's
 /// `col_snake_case` warns on capitals (the measure's `t_all_SEN` is `t_all_sen`).
 pub fn published_name(column: &str) -> String {
